@@ -1,0 +1,285 @@
+"""The one :class:`Dataset` object: interactions, id maps, artists, tags and the friend graph.
+
+Ids are mapped to contiguous indices exactly once, here (:class:`IdMap`); every model artifact
+stores these maps, so training and serving can never encode ids differently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from artistrec.data.loader import RawTables
+from artistrec.data.scale import to_levels
+
+
+class UnknownIdError(KeyError):
+    """One or more ids are not in an :class:`IdMap`."""
+
+    def __init__(self, kind: str, unknown: np.ndarray) -> None:
+        self.kind = kind
+        self.unknown = unknown
+        shown = ", ".join(str(v) for v in unknown[:5])
+        more = f" and {unknown.size - 5} more" if unknown.size > 5 else ""
+        super().__init__(f"unknown {kind} id(s): {shown}{more}")
+
+    def __str__(self) -> str:  # KeyError quotes its message otherwise
+        return str(self.args[0])
+
+
+@dataclass(frozen=True, eq=False)
+class IdMap:
+    """Bijection between original integer ids (sorted ascending) and indices 0..n-1."""
+
+    ids: np.ndarray
+    kind: str = "item"
+
+    def __post_init__(self) -> None:
+        ids = np.asarray(self.ids, dtype=np.int64)
+        if ids.ndim != 1 or (ids.size > 1 and not np.all(ids[1:] > ids[:-1])):
+            raise ValueError(f"{self.kind} ids must be a 1-D strictly increasing array")
+        object.__setattr__(self, "ids", ids)
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdMap) and np.array_equal(self.ids, other.ids)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.ids.size, self.ids[:8].tobytes()))
+
+    def contains(self, ids: npt.ArrayLike) -> np.ndarray:
+        """Boolean mask: which of ``ids`` are known."""
+        q = np.asarray(ids, dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.ids, q), 0, max(len(self) - 1, 0))
+        return (len(self) > 0) & (self.ids[pos] == q) if len(self) else np.zeros(q.shape, bool)
+
+    def index(self, ids: npt.ArrayLike) -> np.ndarray:
+        """Indices of original ``ids``; raises :class:`UnknownIdError` for unknown ones."""
+        q = np.asarray(ids, dtype=np.int64)
+        known = self.contains(q)
+        if not np.all(known):
+            raise UnknownIdError(self.kind, np.unique(q[~known]))
+        return np.searchsorted(self.ids, q).astype(np.int64)
+
+    def to_ids(self, indices: npt.ArrayLike) -> np.ndarray:
+        """Original ids of ``indices`` (raises IndexError when out of range)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
+            raise IndexError(f"{self.kind} index out of range 0..{len(self) - 1}")
+        return self.ids[idx]
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    m = sp.csr_matrix(
+        (vals.astype(np.float32), (rows.astype(np.int64), cols.astype(np.int64))), shape=shape
+    )
+    m.sum_duplicates()
+    m.sort_indices()
+    return m
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Everything the models and interfaces need, built once from the raw files.
+
+    ``interactions`` holds raw listen counts (float32 CSR, users x artists). ``source_interactions``
+    keeps the listens of the data as loaded, so :meth:`with_interactions` can drop the tag
+    assignments of held-out listens.
+    """
+
+    interactions: sp.csr_matrix
+    user_map: IdMap
+    artist_map: IdMap
+    artists: pd.DataFrame
+    tag_ids: np.ndarray
+    tag_names: np.ndarray
+    tag_assignments: pd.DataFrame
+    friends: sp.csr_matrix
+    fingerprint: str
+    findings: tuple[str, ...] = ()
+    source_interactions: sp.csr_matrix | None = field(default=None, repr=False)
+    _artist_tags: sp.csr_matrix | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_raw(cls, raw: RawTables) -> Dataset:
+        """Build the dataset (id maps, sparse matrices) from validated raw tables."""
+        artists = raw.artists.sort_values("id").reset_index(drop=True)
+        artist_map = IdMap(artists["id"].to_numpy(), "artist")
+        ua = raw.user_artists
+        user_ids = np.unique(
+            np.concatenate([ua["userID"].to_numpy(), raw.user_friends["userID"].to_numpy()])
+        )
+        user_map = IdMap(user_ids, "user")
+        shape = (len(user_map), len(artist_map))
+        inter = _csr(
+            user_map.index(ua["userID"]),
+            artist_map.index(ua["artistID"]),
+            ua["weight"].to_numpy(np.float32),
+            shape,
+        )
+        uf = raw.user_friends
+        fr, fc = user_map.index(uf["userID"]), user_map.index(uf["friendID"])
+        friends = _csr(
+            np.concatenate([fr, fc]), np.concatenate([fc, fr]), np.ones(2 * fr.size), (shape[0],) * 2
+        )
+        friends.data[:] = 1.0  # symmetric 0/1 even if the file lists both directions
+        tags = raw.tags.sort_values("tagID").reset_index(drop=True)
+        tag_ids = tags["tagID"].to_numpy(np.int64)
+        ut = raw.tag_assignments
+        known_artist = artist_map.contains(ut["artistID"])
+        artist_index = np.full(len(ut), -1, dtype=np.int64)
+        artist_index[known_artist] = artist_map.index(ut["artistID"].to_numpy()[known_artist])
+        ta = pd.DataFrame(
+            {
+                "user_id": ut["userID"].to_numpy(np.int64),
+                "artist_id": ut["artistID"].to_numpy(np.int64),
+                "tag_id": ut["tagID"].to_numpy(np.int64),
+                "user_index": user_map.index(ut["userID"]),
+                "artist_index": artist_index,
+                "tag_index": np.searchsorted(tag_ids, ut["tagID"].to_numpy(np.int64)),
+                "date": ut["date"].to_numpy(),
+            }
+        )
+        if "timestamp" in ut:
+            ta["timestamp"] = ut["timestamp"].to_numpy()
+        artists_df = pd.DataFrame(
+            {
+                "id": artists["id"].to_numpy(np.int64),
+                "name": artists["name"].to_numpy(object),
+                "url": artists["url"].to_numpy(object),
+                "picture_url": artists["pictureURL"].to_numpy(object),
+            }
+        )
+        return cls(
+            interactions=inter,
+            user_map=user_map,
+            artist_map=artist_map,
+            artists=artists_df,
+            tag_ids=tag_ids,
+            tag_names=tags["tagValue"].to_numpy(object),
+            tag_assignments=ta,
+            friends=friends,
+            fingerprint=raw.fingerprint,
+            findings=tuple(raw.findings),
+            source_interactions=inter,
+        )
+
+    # ------------------------------------------------------------------ basic views
+    @property
+    def n_users(self) -> int:
+        return len(self.user_map)
+
+    @property
+    def n_artists(self) -> int:
+        return len(self.artist_map)
+
+    @property
+    def n_tags(self) -> int:
+        return int(self.tag_ids.size)
+
+    @property
+    def user_ids(self) -> np.ndarray:
+        """Original user ids by row index."""
+        return self.user_map.ids
+
+    @property
+    def artist_ids(self) -> np.ndarray:
+        """Original artist ids by column index."""
+        return self.artist_map.ids
+
+    @property
+    def artist_names(self) -> np.ndarray:
+        """Artist names by column index."""
+        return self.artists["name"].to_numpy(object)
+
+    @property
+    def artist_tags(self) -> sp.csr_matrix:
+        """Artist x tag assignment counts (float32), from the current tag assignments."""
+        if self._artist_tags is None:
+            ta = self.tag_assignments
+            ok = ta["artist_index"].to_numpy() >= 0
+            m = _csr(
+                ta["artist_index"].to_numpy()[ok],
+                ta["tag_index"].to_numpy()[ok],
+                np.ones(int(ok.sum()), dtype=np.float32),
+                (self.n_artists, self.n_tags),
+            )
+            object.__setattr__(self, "_artist_tags", m)
+        return self._artist_tags
+
+    def levels(self) -> sp.csr_matrix:
+        """Interactions on the product's 1-5 scale (float32 CSR, same sparsity)."""
+        m = self.interactions.copy()
+        m.data = to_levels(m.data).astype(np.float32)
+        return m
+
+    def artist_listeners(self) -> np.ndarray:
+        """Number of listeners per artist in the current interactions (int64)."""
+        return np.diff(self.interactions.tocsc().indptr).astype(np.int64)
+
+    def top_tags(self, artist: int, n: int = 5) -> list[str]:
+        """The ``n`` most assigned tag names of one artist (by index)."""
+        row = self.artist_tags.getrow(int(artist))
+        if row.nnz == 0:
+            return []
+        order = np.lexsort((row.indices, -row.data))[:n]
+        return [str(self.tag_names[i]) for i in row.indices[order]]
+
+    # ------------------------------------------------------------------ derivation
+    def with_interactions(self, interactions: sp.spmatrix) -> Dataset:
+        """A copy holding ``interactions`` (same shape) and everything else unchanged.
+
+        Tag assignments of (user, artist) pairs that were listened in the source data but are
+        absent from ``interactions`` are dropped, so a held-out listen cannot leak through the
+        user's tags. Tags on artists the user never listened to stay.
+        """
+        if not sp.issparse(interactions):
+            raise TypeError("interactions must be a scipy.sparse matrix")
+        if interactions.shape != self.interactions.shape:
+            raise ValueError(
+                f"interactions shape {interactions.shape} != dataset shape {self.interactions.shape}"
+            )
+        new = sp.csr_matrix(interactions, dtype=np.float32)
+        new.eliminate_zeros()
+        new.sum_duplicates()
+        new.sort_indices()
+        if new.nnz and (new.data.min() < 0 or not np.all(np.isfinite(new.data))):
+            raise ValueError("interactions must be finite and non-negative")
+        source = self.source_interactions if self.source_interactions is not None else self.interactions
+        ta = self.tag_assignments
+        u = ta["user_index"].to_numpy()
+        a = ta["artist_index"].to_numpy()
+        keep = np.ones(len(ta), dtype=bool)
+        valid = a >= 0
+        if valid.any():
+            was_listened = np.asarray(source[u[valid], a[valid]]).ravel() > 0
+            still = np.asarray(new[u[valid], a[valid]]).ravel() > 0
+            keep[np.flatnonzero(valid)[was_listened & ~still]] = False
+        return dataclasses.replace(
+            self,
+            interactions=new,
+            tag_assignments=ta[keep].reset_index(drop=True),
+            source_interactions=source,
+            _artist_tags=None,
+        )
+
+    def summary(self) -> dict[str, int]:
+        """The HetRec readme's statistics, computed from this dataset."""
+        fr = self.friends
+        return {
+            "users": self.n_users,
+            "artists": self.n_artists,
+            "user_artist_pairs": int(self.interactions.nnz),
+            "tags": self.n_tags,
+            "tag_assignments": int(len(self.tag_assignments)),
+            "friend_relations": int(sp.triu(fr, k=1).nnz),
+            "friend_pairs_directed": int(fr.nnz),
+        }
