@@ -76,7 +76,9 @@ class IdMap:
         return self.ids[idx]
 
 
-def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+def _csr(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]
+) -> sp.csr_matrix:
     m = sp.csr_matrix(
         (vals.astype(np.float32), (rows.astype(np.int64), cols.astype(np.int64))), shape=shape
     )
@@ -128,7 +130,10 @@ class Dataset:
         uf = raw.user_friends
         fr, fc = user_map.index(uf["userID"]), user_map.index(uf["friendID"])
         friends = _csr(
-            np.concatenate([fr, fc]), np.concatenate([fc, fr]), np.ones(2 * fr.size), (shape[0],) * 2
+            np.concatenate([fr, fc]),
+            np.concatenate([fc, fr]),
+            np.ones(2 * fr.size),
+            (shape[0],) * 2,
         )
         friends.data[:] = 1.0  # symmetric 0/1 even if the file lists both directions
         tags = raw.tags.sort_values("tagID").reset_index(drop=True)
@@ -253,7 +258,9 @@ class Dataset:
         new.sort_indices()
         if new.nnz and (new.data.min() < 0 or not np.all(np.isfinite(new.data))):
             raise ValueError("interactions must be finite and non-negative")
-        source = self.source_interactions if self.source_interactions is not None else self.interactions
+        source = (
+            self.source_interactions if self.source_interactions is not None else self.interactions
+        )
         ta = self.tag_assignments
         u = ta["user_index"].to_numpy()
         a = ta["artist_index"].to_numpy()

@@ -100,7 +100,9 @@ def read_table(path: Path, spec: FileSpec) -> pd.DataFrame:
             parts.append(f"unexpected column(s) {extra}")
         raise DataError(f"{spec.name}: {' and '.join(parts)}; header is {header}")
     if header != list(spec.columns):
-        raise DataError(f"{spec.name}: columns out of order: {header}, expected {list(spec.columns)}")
+        raise DataError(
+            f"{spec.name}: columns out of order: {header}, expected {list(spec.columns)}"
+        )
     body = lines.iloc[1:]
     body = body[body.str.len() > 0]  # tolerate blank lines (e.g. a trailing newline pair)
     n_tabs = body.str.count("\t").to_numpy()
@@ -229,7 +231,9 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
     _check_known(uf["friendID"], user_ids, USER_FRIENDS, "friendID", "user", True)
     self_loops = uf["userID"] == uf["friendID"]
     if self_loops.any():
-        findings.append(f"{USER_FRIENDS.name}: {int(self_loops.sum())} self-friendship row(s) ignored")
+        findings.append(
+            f"{USER_FRIENDS.name}: {int(self_loops.sum())} self-friendship row(s) ignored"
+        )
         uf = uf[~self_loops]
     dup = uf.duplicated(["userID", "friendID"])
     if dup.any():

@@ -43,7 +43,9 @@ def from_levels(levels: npt.ArrayLike) -> np.ndarray:
         raise ValueError("levels must be whole numbers 0..5")
     arr = arr.astype(np.int64)
     if arr.size and (arr.min() < MIN_LEVEL or arr.max() > MAX_LEVEL):
-        raise ValueError(f"levels must be in {MIN_LEVEL}..{MAX_LEVEL}, got {arr.min()}..{arr.max()}")
+        raise ValueError(
+            f"levels must be in {MIN_LEVEL}..{MAX_LEVEL}, got {arr.min()}..{arr.max()}"
+        )
     return REPRESENTATIVE_COUNTS[arr]
 
 

@@ -67,7 +67,9 @@ def _checked(path: Path, origin: str) -> Path:
     return path
 
 
-def download_dataset(url: str | None = None, dest_root: Path | None = None, progress: bool = True) -> Path:
+def download_dataset(
+    url: str | None = None, dest_root: Path | None = None, progress: bool = True
+) -> Path:
     """Download and extract the data set into the cache; returns the data directory."""
     url = url or os.environ.get(ENV_URL) or DEFAULT_URL
     root = Path(dest_root) if dest_root is not None else cache_dir()
@@ -83,8 +85,13 @@ def download_dataset(url: str | None = None, dest_root: Path | None = None, prog
                 got = 0
                 with (
                     open(zpath, "wb") as fh,
-                    tqdm(total=total or None, unit="B", unit_scale=True, desc="download",
-                         disable=not progress) as bar,
+                    tqdm(
+                        total=total or None,
+                        unit="B",
+                        unit_scale=True,
+                        desc="download",
+                        disable=not progress,
+                    ) as bar,
                 ):
                     while chunk := resp.read(1 << 16):
                         fh.write(chunk)
@@ -107,10 +114,14 @@ def download_dataset(url: str | None = None, dest_root: Path | None = None, prog
                         raise DownloadError(f"refusing unsafe path in zip: {member}")
                 zf.extractall(extract)
         except zipfile.BadZipFile as exc:
-            raise DownloadError(f"the file downloaded from {url} is not a valid zip: {exc}") from exc
+            raise DownloadError(
+                f"the file downloaded from {url} is not a valid zip: {exc}"
+            ) from exc
         found = [p.parent for p in extract.rglob("user_artists.dat")]
         if not found or not is_complete(found[0]):
-            raise DownloadError(f"the zip from {url} does not contain all of {', '.join(REQUIRED_FILES)}")
+            raise DownloadError(
+                f"the zip from {url} does not contain all of {', '.join(REQUIRED_FILES)}"
+            )
         if target.exists():  # an incomplete leftover from elsewhere
             shutil.rmtree(target)
         os.replace(found[0], target)

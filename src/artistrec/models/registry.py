@@ -1,0 +1,54 @@
+"""Name -> model class registry, and the choice of the ``default`` model.
+
+Modules are imported lazily so that importing :mod:`artistrec` stays fast and optional families
+(e.g. torch-based ones) only load when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from artistrec.models.base import Recommender
+
+#: model name -> "module:Class" (modules under artistrec.models)
+_REGISTRY: dict[str, str] = {
+    "popularity": "popularity:Popularity",
+}
+
+#: The model the app and the API serve; its tuned parameters are that class's defaults.
+DEFAULT_MODEL = "popularity"
+
+
+def register(name: str, target: str) -> None:
+    """Register ``name`` -> ``"module:Class"`` (module relative to artistrec.models)."""
+    _REGISTRY[name] = target
+
+
+def available_models() -> list[str]:
+    """Names accepted by :func:`create_model` (``"default"`` included)."""
+    return ["default", *sorted(_REGISTRY)]
+
+
+def model_class(name: str) -> type[Recommender]:
+    """The class registered under ``name`` (``"default"`` resolves to :data:`DEFAULT_MODEL`)."""
+    if name == "default":
+        name = DEFAULT_MODEL
+    if name not in _REGISTRY:
+        raise KeyError(name)
+    module, cls = _REGISTRY[name].split(":")
+    return getattr(importlib.import_module(f"artistrec.models.{module}"), cls)
+
+
+def create_model(name: str = "default", **params: Any) -> Recommender:
+    """A new, unfitted model by name with optional hyper-parameter overrides."""
+    try:
+        cls = model_class(name)
+    except KeyError:
+        raise ValueError(
+            f"unknown model {name!r}; available: {', '.join(available_models())}"
+        ) from None
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ValueError(f"bad parameters for model {name!r}: {exc}") from exc

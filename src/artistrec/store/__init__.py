@@ -1,0 +1,1 @@
+"""Persistence: model artifacts (npz + JSON metadata) and listener profiles (SQLite)."""
