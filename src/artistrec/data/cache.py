@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset, IdMap
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def _csr_arrays(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
@@ -36,7 +37,21 @@ def _csr_from(prefix: str, z: np.lib.npyio.NpzFile) -> sp.csr_matrix:
 
 
 def _text(values: object) -> np.ndarray:
-    return np.asarray([str(v) for v in np.asarray(values, dtype=object)], dtype=np.str_)
+    """Strings as one UTF-8 byte array joined by newlines (compact; no fixed-width padding).
+
+    Names come from newline-separated files, so they never contain a newline themselves.
+    """
+    joined = "\n".join(str(v) for v in np.asarray(values, dtype=object))
+    return np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+
+
+def _untext(blob: np.ndarray, n: int) -> np.ndarray:
+    if n == 0:
+        return np.empty(0, dtype=object)
+    out = np.asarray(blob.tobytes().decode("utf-8").split("\n"), dtype=object)
+    if out.size != n:
+        raise ValueError(f"cached text has {out.size} entries, expected {n}")
+    return out
 
 
 def save_parsed(ds: Dataset, path: Path) -> None:
@@ -47,8 +62,10 @@ def save_parsed(ds: Dataset, path: Path) -> None:
     arrays = {
         "version": np.asarray([CACHE_VERSION]),
         "fingerprint": np.asarray(ds.fingerprint),
-        "findings": np.asarray(list(ds.findings) or [""], dtype=np.str_),
+        "findings": _text(ds.findings),
         "n_findings": np.asarray([len(ds.findings)]),
+        "n_artists": np.asarray([ds.n_artists]),
+        "n_tags": np.asarray([ds.n_tags]),
         "user_ids": ds.user_ids,
         "artist_ids": ds.artist_ids,
         "artist_name": _text(ds.artists["name"]),
@@ -67,7 +84,7 @@ def save_parsed(ds: Dataset, path: Path) -> None:
         **_csr_arrays("friends", ds.friends),
     }
     if "timestamp" in ta:
-        arrays["ta_timestamp"] = ta["timestamp"].to_numpy(np.float64)
+        arrays["ta_timestamp"] = ta["timestamp"].to_numpy().astype("datetime64[ms]").view(np.int64)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -79,52 +96,61 @@ def save_parsed(ds: Dataset, path: Path) -> None:
 
 
 def load_parsed(path: Path, fingerprint: str | None = None) -> Dataset | None:
-    """Load a cached dataset, or None when absent, stale (other fingerprint) or unreadable."""
+    """Load a cached dataset, or None when absent, stale (other fingerprint) or unreadable.
+
+    The cache is only an optimisation: any failure to read it (truncated or corrupt file,
+    older format) returns None so the caller parses the text files again and rewrites it.
+    """
     path = Path(path)
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if int(z["version"][0]) != CACHE_VERSION:
-                return None
-            fp = str(z["fingerprint"])
-            if fingerprint is not None and fp != fingerprint:
-                return None
-            n_find = int(z["n_findings"][0])
-            ta = pd.DataFrame(
-                {
-                    "user_id": z["ta_user_id"],
-                    "artist_id": z["ta_artist_id"],
-                    "tag_id": z["ta_tag_id"],
-                    "user_index": z["ta_user_index"],
-                    "artist_index": z["ta_artist_index"],
-                    "tag_index": z["ta_tag_index"],
-                    "date": z["ta_date"].astype("datetime64[D]"),
-                }
-            )
-            if "ta_timestamp" in z:
-                ta["timestamp"] = z["ta_timestamp"]
-            artists = pd.DataFrame(
-                {
-                    "id": z["artist_ids"],
-                    "name": z["artist_name"].astype(object),
-                    "url": z["artist_url"].astype(object),
-                    "picture_url": z["artist_picture_url"].astype(object),
-                }
-            )
-            inter = _csr_from("inter", z)
-            return Dataset(
-                interactions=inter,
-                user_map=IdMap(z["user_ids"], "user"),
-                artist_map=IdMap(z["artist_ids"], "artist"),
-                artists=artists,
-                tag_ids=z["tag_ids"],
-                tag_names=z["tag_names"].astype(object),
-                tag_assignments=ta,
-                friends=_csr_from("friends", z),
-                fingerprint=fp,
-                findings=tuple(str(s) for s in z["findings"][:n_find]),
-                source_interactions=inter,
-            )
-    except (OSError, KeyError, ValueError, EOFError):
+        return _read(path, fingerprint)
+    except Exception as exc:  # noqa: BLE001 - any unreadable cache means "parse again"
+        warnings.warn(f"ignoring unreadable data cache {path}: {exc}", stacklevel=2)
         return None
+
+
+def _read(path: Path, fingerprint: str | None) -> Dataset | None:
+    with np.load(path, allow_pickle=False) as z:
+        if int(z["version"][0]) != CACHE_VERSION:
+            return None
+        fp = str(z["fingerprint"])
+        if fingerprint is not None and fp != fingerprint:
+            return None
+        n_artists, n_tags = int(z["n_artists"][0]), int(z["n_tags"][0])
+        ta = pd.DataFrame(
+            {
+                "user_id": z["ta_user_id"],
+                "artist_id": z["ta_artist_id"],
+                "tag_id": z["ta_tag_id"],
+                "user_index": z["ta_user_index"],
+                "artist_index": z["ta_artist_index"],
+                "tag_index": z["ta_tag_index"],
+                "date": z["ta_date"].astype("datetime64[D]"),
+            }
+        )
+        if "ta_timestamp" in z:
+            ta["timestamp"] = z["ta_timestamp"].view("datetime64[ms]")
+        artists = pd.DataFrame(
+            {
+                "id": z["artist_ids"],
+                "name": _untext(z["artist_name"], n_artists),
+                "url": _untext(z["artist_url"], n_artists),
+                "picture_url": _untext(z["artist_picture_url"], n_artists),
+            }
+        )
+        inter = _csr_from("inter", z)
+        return Dataset(
+            interactions=inter,
+            user_map=IdMap(z["user_ids"], "user"),
+            artist_map=IdMap(z["artist_ids"], "artist"),
+            artists=artists,
+            tag_ids=z["tag_ids"],
+            tag_names=_untext(z["tag_names"], n_tags),
+            tag_assignments=ta,
+            friends=_csr_from("friends", z),
+            fingerprint=fp,
+            findings=tuple(str(s) for s in _untext(z["findings"], int(z["n_findings"][0]))),
+            source_interactions=inter,
+        )

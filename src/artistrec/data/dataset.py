@@ -32,6 +32,19 @@ class UnknownIdError(KeyError):
         return str(self.args[0])
 
 
+def _as_ids(ids: npt.ArrayLike, kind: str) -> np.ndarray:
+    """``ids`` as int64; non-whole numbers are an error, not silently truncated."""
+    arr = np.asarray(ids)
+    if arr.dtype.kind == "f" and arr.size and not np.all(arr == np.round(arr)):
+        raise ValueError(f"{kind} ids must be whole numbers")
+    if arr.dtype.kind not in "iuf" and arr.size:
+        try:
+            return _as_ids(arr.astype(np.float64), kind)
+        except (TypeError, ValueError):
+            raise ValueError(f"{kind} ids must be integers, got {arr.dtype} values") from None
+    return arr.astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class IdMap:
     """Bijection between original integer ids (sorted ascending) and indices 0..n-1."""
@@ -56,13 +69,13 @@ class IdMap:
 
     def contains(self, ids: npt.ArrayLike) -> np.ndarray:
         """Boolean mask: which of ``ids`` are known."""
-        q = np.asarray(ids, dtype=np.int64)
+        q = _as_ids(ids, self.kind)
         pos = np.clip(np.searchsorted(self.ids, q), 0, max(len(self) - 1, 0))
         return (len(self) > 0) & (self.ids[pos] == q) if len(self) else np.zeros(q.shape, bool)
 
     def index(self, ids: npt.ArrayLike) -> np.ndarray:
         """Indices of original ``ids``; raises :class:`UnknownIdError` for unknown ones."""
-        q = np.asarray(ids, dtype=np.int64)
+        q = _as_ids(ids, self.kind)
         known = self.contains(q)
         if not np.all(known):
             raise UnknownIdError(self.kind, np.unique(q[~known]))
@@ -252,7 +265,7 @@ class Dataset:
             raise ValueError(
                 f"interactions shape {interactions.shape} != dataset shape {self.interactions.shape}"
             )
-        new = sp.csr_matrix(interactions, dtype=np.float32)
+        new = sp.csr_matrix(interactions, dtype=np.float32, copy=True)  # never mutate input
         new.eliminate_zeros()
         new.sum_duplicates()
         new.sort_indices()

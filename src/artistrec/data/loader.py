@@ -13,6 +13,7 @@ tag dates) are collected in :attr:`RawTables.findings`.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -79,64 +80,119 @@ def _examples(values: object) -> str:
     return ", ".join(str(v) for v in arr)
 
 
+#: Longest digit string accepted as an id/count (keeps values inside int64).
+_MAX_DIGITS = 18
+
+
+def _line_layout(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Per line of ``raw``: its length without a trailing CR, and its number of tabs.
+
+    Works on the bytes (tab, CR and LF are single ASCII bytes in both UTF-8 and latin-1), so
+    the shape check is vectorised instead of a Python loop over lines.
+    """
+    b = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(b == 10)
+    if b.size and b[-1] != 10:
+        ends = np.append(ends, b.size)
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    lengths = ends - starts
+    has_cr = (lengths > 0) & (b[np.maximum(ends - 1, 0)] == 13)
+    lengths = lengths - has_cr
+    tabs = np.flatnonzero(b == 9)
+    n_tabs = np.searchsorted(tabs, ends) - np.searchsorted(tabs, starts)
+    return lengths, n_tabs
+
+
 def read_table(path: Path, spec: FileSpec) -> pd.DataFrame:
-    """Read one file into a DataFrame of strings/ints, validating its shape and integer columns."""
+    """Read one file into a DataFrame of strings/ints, validating its shape and integer columns.
+
+    The index holds 1-based line numbers in the file, so later checks can point at lines.
+    """
     if not path.is_file():
         raise MissingDataError(f"{spec.name}: file not found at {path}")
-    text, _ = decode_bytes(path.read_bytes())
-    lines = pd.Series(text.splitlines(), dtype=object)
-    if lines.empty or not str(lines.iloc[0]).strip():
-        expected = "\t".join(spec.columns)
+    raw = path.read_bytes()
+    text, _ = decode_bytes(raw)
+    expected = "\t".join(spec.columns)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first.strip():
         raise DataError(f"{spec.name}: file is empty (expected header {expected!r})")
-    header = str(lines.iloc[0]).split("\t")
-    header = [h.strip() for h in header]
+    header = [h.strip() for h in first.split("\t")]
     missing = [c for c in spec.columns if c not in header]
     extra = [c for c in header if c not in spec.columns]
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"missing column(s) {missing}")
+            parts.append(f"missing column(s) {', '.join(missing)}")
         if extra:
-            parts.append(f"unexpected column(s) {extra}")
-        raise DataError(f"{spec.name}: {' and '.join(parts)}; header is {header}")
+            parts.append(f"unexpected column(s) {', '.join(extra)}")
+        raise DataError(
+            f"{spec.name}: {' and '.join(parts)}; header is {chr(9).join(header)!r}, "
+            f"expected {expected!r}"
+        )
     if header != list(spec.columns):
         raise DataError(
-            f"{spec.name}: columns out of order: {header}, expected {list(spec.columns)}"
+            f"{spec.name}: columns out of order: {chr(9).join(header)!r}, expected {expected!r}"
         )
-    body = lines.iloc[1:]
-    body = body[body.str.len() > 0]  # tolerate blank lines (e.g. a trailing newline pair)
-    n_tabs = body.str.count("\t").to_numpy()
-    bad = np.flatnonzero(n_tabs != len(spec.columns) - 1)
+    lengths, n_tabs = _line_layout(raw)
+    data_lines = np.flatnonzero(lengths[1:] > 0) + 1  # 0-based, header excluded, blanks skipped
+    if data_lines.size == 0:
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=np.int64 if c in spec.int_columns else object)
+                for c in spec.columns
+            }
+        )
+    n_fields = len(spec.columns)
+    bad = data_lines[n_tabs[data_lines] != n_fields - 1]
     if bad.size:
-        line_nos = body.index.to_numpy()[bad] + 1
-        kind = "truncated" if (n_tabs[bad] < len(spec.columns) - 1).any() else "over-long"
+        short = n_tabs[bad] < n_fields - 1
+        kind = "truncated (too few fields)" if short.any() else "over-long (too many fields)"
         raise DataError(
-            f"{spec.name}: {bad.size} {kind} line(s) without exactly {len(spec.columns)} "
-            f"tab-separated fields, e.g. line(s) {_examples(line_nos)}"
+            f"{spec.name}: {bad.size} {kind} line(s) without exactly {n_fields} "
+            f"tab-separated fields, e.g. line(s) {_examples(bad + 1)}"
         )
-    df = pd.read_csv(
-        io.StringIO("\n".join(body.tolist())),
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    read = functools.partial(
+        pd.read_csv,
         sep="\t",
         header=None,
+        skiprows=1,
         names=list(spec.columns),
         quoting=csv.QUOTE_NONE,
-        dtype=str,
         keep_default_na=False,
         na_filter=False,
+        skip_blank_lines=True,
+        lineterminator="\n",
         engine="c",
     )
-    df.index = body.index.to_numpy() + 1  # 1-based line numbers in the file
-    for col in spec.int_columns:
-        stripped = df[col].str.strip()
-        ok = stripped.str.fullmatch(r"-?\d+")
-        if not ok.all():
-            lines_bad = df.index[~ok.to_numpy()]
-            vals = stripped[~ok]
-            raise DataError(
-                f"{spec.name}: column {col!r} has {len(lines_bad)} non-integer value(s), "
-                f"e.g. {_examples(vals.map(repr))} on line(s) {_examples(lines_bad)}"
-            )
-        df[col] = stripped.astype(np.int64)
+    try:  # fast path: the C parser converts the integer columns itself
+        df = read(
+            io.StringIO(text),
+            dtype={c: np.int64 if c in spec.int_columns else object for c in spec.columns},
+        )
+    except (ValueError, OverflowError):
+        df = read(io.StringIO(text), dtype=object)
+        for col in spec.int_columns:
+            stripped = df[col].astype(str).str.strip()
+            ok = stripped.str.fullmatch(rf"-?[0-9]{{1,{_MAX_DIGITS}}}").to_numpy(bool)
+            if not ok.all():
+                lines_bad = data_lines[~ok] + 1
+                vals = stripped[~ok]
+                raise DataError(
+                    f"{spec.name}: column {col!r} has {len(lines_bad)} non-integer value(s), "
+                    f"e.g. {_examples(vals.map(repr))} on line(s) {_examples(lines_bad)}"
+                ) from None
+            df[col] = stripped.astype(np.int64)
+    if len(df) != data_lines.size:  # e.g. a stray CR splitting a line for the parser
+        raise DataError(
+            f"{spec.name}: parsed {len(df)} rows from {data_lines.size} non-blank lines; "
+            "the file has unexpected line breaks"
+        )
+    df.index = data_lines + 1  # 1-based line numbers in the file
+    for col in spec.columns:
+        if col not in spec.int_columns:
+            df[col] = df[col].astype(object)
     return df
 
 
@@ -204,6 +260,22 @@ def fingerprint_of(hashes: dict[str, str]) -> str:
     return h.hexdigest()[:16]
 
 
+def _check_ids(df: pd.DataFrame, spec: FileSpec, cols: tuple[str, ...]) -> None:
+    """Ids are non-negative integers (HetRec ids start at 1)."""
+    for col in cols:
+        neg = df[col].to_numpy() < 0
+        if neg.any():
+            raise DataError(
+                f"{spec.name}: column {col!r} has {int(neg.sum())} negative id(s), "
+                f"e.g. {_examples(df[col].to_numpy()[neg])} on line(s) {_examples(df.index[neg])}"
+            )
+
+
+def _require_rows(df: pd.DataFrame, spec: FileSpec) -> None:
+    if df.empty:
+        raise DataError(f"{spec.name}: file has a header but no data rows")
+
+
 def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
     """Read and validate all HetRec files in ``data_dir``."""
     data_dir = Path(data_dir)
@@ -211,36 +283,46 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
     findings: list[str] = []
 
     artists = read_table(data_dir / ARTISTS.name, ARTISTS)
+    _require_rows(artists, ARTISTS)
+    _check_ids(artists, ARTISTS, ("id",))
     _check_unique(artists, ["id"], ARTISTS, "artist id")
     tags = read_table(data_dir / TAGS.name, TAGS)
+    _check_ids(tags, TAGS, ("tagID",))
     _check_unique(tags, ["tagID"], TAGS, "tag id")
 
     ua = read_table(data_dir / USER_ARTISTS.name, USER_ARTISTS)
+    _require_rows(ua, USER_ARTISTS)
+    _check_ids(ua, USER_ARTISTS, ("userID", "artistID"))
     _check_unique(ua, ["userID", "artistID"], USER_ARTISTS, "(user, artist)")
-    nonpos = ua["weight"] <= 0
-    if nonpos.any():
+    w = ua["weight"].to_numpy()
+    if (w <= 0).any():
+        n_zero, n_neg = int((w == 0).sum()), int((w < 0).sum())
         raise DataError(
-            f"{USER_ARTISTS.name}: {int(nonpos.sum())} row(s) with a zero or negative weight, "
-            f"e.g. line(s) {_examples(ua.index[nonpos.to_numpy()])}"
+            f"{USER_ARTISTS.name}: listen counts (weight) must be positive, found "
+            f"{n_zero} zero and {n_neg} negative weight(s), "
+            f"e.g. line(s) {_examples(ua.index[w <= 0])}"
         )
     _check_known(ua["artistID"], artists["id"].to_numpy(), USER_ARTISTS, "artistID", "artist", True)
     user_ids = np.unique(ua["userID"].to_numpy())
 
     uf = read_table(data_dir / USER_FRIENDS.name, USER_FRIENDS)
+    _check_ids(uf, USER_FRIENDS, ("userID", "friendID"))
     _check_known(uf["userID"], user_ids, USER_FRIENDS, "userID", "user", True)
     _check_known(uf["friendID"], user_ids, USER_FRIENDS, "friendID", "user", True)
-    self_loops = uf["userID"] == uf["friendID"]
+    self_loops = (uf["userID"] == uf["friendID"]).to_numpy()
     if self_loops.any():
         findings.append(
             f"{USER_FRIENDS.name}: {int(self_loops.sum())} self-friendship row(s) ignored"
         )
         uf = uf[~self_loops]
-    dup = uf.duplicated(["userID", "friendID"])
+    dup = uf.duplicated(["userID", "friendID"]).to_numpy()
     if dup.any():
         findings.append(f"{USER_FRIENDS.name}: {int(dup.sum())} duplicate row(s) ignored")
         uf = uf[~dup]
 
     ut = read_table(data_dir / USER_TAGGED.name, USER_TAGGED)
+    _check_ids(ut, USER_TAGGED, ("userID", "artistID", "tagID"))
+    _check_unique(ut, ["userID", "artistID", "tagID"], USER_TAGGED, "(user, artist, tag)")
     _check_known(ut["userID"], user_ids, USER_TAGGED, "userID", "user", True)
     _check_known(ut["tagID"], tags["tagID"].to_numpy(), USER_TAGGED, "tagID", "tag", True)
     _, msg = _check_known(
@@ -257,12 +339,12 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
             f"{USER_TAGGED.name}: {len(bad)} row(s) with an invalid day/month/year date, "
             f"e.g. line(s) {_examples(bad)}"
         )
-    old = dates.dt.year < PLAUSIBLE_FIRST_YEAR
+    old = (dates.dt.year < PLAUSIBLE_FIRST_YEAR).to_numpy()
     if old.any():
         years = sorted(set(dates[old].dt.year.tolist()))
         findings.append(
             f"{USER_TAGGED.name}: {int(old.sum())} tag assignment(s) dated before "
-            f"{PLAUSIBLE_FIRST_YEAR} (years {years}); kept as they are"
+            f"{PLAUSIBLE_FIRST_YEAR} (years {', '.join(map(str, years))}); kept as they are"
         )
     ut = ut.assign(date=dates.to_numpy().astype("datetime64[D]"))[
         ["userID", "artistID", "tagID", "date"]
@@ -270,9 +352,7 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
 
     ts_path = data_dir / USER_TAGGED_TS.name
     if ts_path.is_file():
-        ts = read_table(ts_path, USER_TAGGED_TS)
-        merged = ut.merge(ts, on=["userID", "artistID", "tagID"], how="left")
-        ut = ut.assign(timestamp=merged["timestamp"].to_numpy())
+        ut = _attach_timestamps(ut, read_table(ts_path, USER_TAGGED_TS), findings)
     return RawTables(
         artists=artists.reset_index(drop=True),
         tags=tags.reset_index(drop=True),
@@ -282,3 +362,30 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
         fingerprint=fingerprint_of(hashes),
         findings=findings,
     )
+
+
+def _attach_timestamps(ut: pd.DataFrame, ts: pd.DataFrame, findings: list[str]) -> pd.DataFrame:
+    """Add a ``timestamp`` column (datetime64[ms], NaT where the optional file has no row).
+
+    GroupLens' ``user_taggedartists-timestamps.dat`` holds the same assignments with a Unix
+    timestamp in milliseconds.
+    """
+    spec = USER_TAGGED_TS
+    keys = ["userID", "artistID", "tagID"]
+    _check_unique(ts, keys, spec, "(user, artist, tag)")
+    merged = ut[keys].merge(ts, on=keys, how="left", validate="one_to_one")
+    stamp = merged["timestamp"].to_numpy(dtype=np.float64)
+    missing = np.isnan(stamp)
+    out = np.full(stamp.shape, np.datetime64("NaT"), dtype="datetime64[ms]")
+    out[~missing] = stamp[~missing].astype(np.int64).astype("datetime64[ms]")
+    if missing.any():
+        findings.append(
+            f"{spec.name}: {int(missing.sum())} tag assignment(s) of {USER_TAGGED.name} have no "
+            "timestamp (left as NaT)"
+        )
+    extra = len(ts) - int((~missing).sum())
+    if extra:
+        findings.append(
+            f"{spec.name}: {extra} row(s) match no assignment in {USER_TAGGED.name} (ignored)"
+        )
+    return ut.assign(timestamp=out)

@@ -7,6 +7,7 @@ half-written data directory behind.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import tempfile
@@ -68,21 +69,39 @@ def _checked(path: Path, origin: str) -> Path:
 
 
 def download_dataset(
-    url: str | None = None, dest_root: Path | None = None, progress: bool = True
+    url: str | None = None,
+    dest_root: Path | None = None,
+    progress: bool = True,
+    timeout: float = 30.0,
 ) -> Path:
-    """Download and extract the data set into the cache; returns the data directory."""
+    """Download and extract the data set into the cache; returns the data directory.
+
+    ``url`` defaults to ``$ARTISTREC_DATA_URL``, else GroupLens. ``timeout`` bounds each network
+    wait (connect and every read). Any failure raises :class:`DownloadError` and leaves nothing
+    behind in the cache but what was there before.
+    """
     url = url or os.environ.get(ENV_URL) or DEFAULT_URL
     root = Path(dest_root) if dest_root is not None else cache_dir()
     target = root / DATASET_NAME
     if is_complete(target):
         return target
-    root.mkdir(parents=True, exist_ok=True)
+    offline_hint = (
+        f"Without internet access, point at a local copy of {DATASET_NAME} with --data-dir "
+        f"or {ENV_DATA_DIR}=/path/to/{DATASET_NAME}"
+    )
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create the cache directory {root}: {exc}") from exc
     with tempfile.TemporaryDirectory(dir=root, prefix=".download-") as tmp:
         zpath = Path(tmp) / "data.zip"
+        total = got = 0
         try:
-            with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - fixed https URL
-                total = int(resp.headers.get("Content-Length") or 0)
-                got = 0
+            with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310
+                try:
+                    total = int(resp.headers.get("Content-Length") or 0)
+                except ValueError:
+                    total = 0
                 with (
                     open(zpath, "wb") as fh,
                     tqdm(
@@ -97,32 +116,46 @@ def download_dataset(
                         fh.write(chunk)
                         got += len(chunk)
                         bar.update(len(chunk))
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except urllib.error.HTTPError as exc:
             raise DownloadError(
-                f"could not download the data set from {url}: {exc}. Without internet access, "
-                f"point at a local copy with --data-dir or {ENV_DATA_DIR}=/path/to/{DATASET_NAME}"
+                f"could not download the data set from {url}: the server answered HTTP "
+                f"{exc.code} {exc.reason}. {offline_hint}"
+            ) from exc
+        except http.client.IncompleteRead as exc:
+            raise DownloadError(
+                f"download from {url} was cut short: {got + len(exc.partial)} of "
+                f"{total or '?'} bytes received"
+            ) from exc
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise DownloadError(
+                f"could not download the data set from {url}: {reason}. {offline_hint}"
             ) from exc
         if total and got != total:
             raise DownloadError(f"download from {url} was cut short: {got} of {total} bytes")
         if got < MIN_ZIP_BYTES:
-            raise DownloadError(f"download from {url} is only {got} bytes: not the data set")
+            raise DownloadError(f"download from {url} is only {got} bytes: not the data set zip")
         extract = Path(tmp) / "extract"
         try:
             with zipfile.ZipFile(zpath) as zf:
                 for member in zf.namelist():
                     if member.startswith("/") or ".." in Path(member).parts:
-                        raise DownloadError(f"refusing unsafe path in zip: {member}")
+                        raise DownloadError(f"refusing unsafe path in zip from {url}: {member}")
                 zf.extractall(extract)
-        except zipfile.BadZipFile as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
             raise DownloadError(
-                f"the file downloaded from {url} is not a valid zip: {exc}"
+                f"the file downloaded from {url} is not a valid zip archive: {exc}"
             ) from exc
-        found = [p.parent for p in extract.rglob("user_artists.dat")]
-        if not found or not is_complete(found[0]):
-            raise DownloadError(
-                f"the zip from {url} does not contain all of {', '.join(REQUIRED_FILES)}"
-            )
+        found = sorted(p.parent for p in extract.rglob("user_artists.dat"))
+        base = found[0] if found else extract
+        missing = [n for n in REQUIRED_FILES if not (base / n).is_file()]
+        if missing:
+            raise DownloadError(f"the zip from {url} lacks required file(s): {', '.join(missing)}")
         if target.exists():  # an incomplete leftover from elsewhere
             shutil.rmtree(target)
-        os.replace(found[0], target)
+        try:
+            os.replace(base, target)
+        except OSError:
+            if not is_complete(target):  # another process may have won the race
+                raise
     return target
