@@ -14,6 +14,7 @@ from artistrec.models.base import Recommender
 #: model name -> "module:Class" (modules under artistrec.models)
 _REGISTRY: dict[str, str] = {
     "popularity": "popularity:Popularity",
+    "seed-mf": "seed_mf:SeedMF",
 }
 
 #: The model the app and the API serve; its tuned parameters are that class's defaults.
