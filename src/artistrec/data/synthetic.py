@@ -4,8 +4,8 @@ Writes the same six files as GroupLens (``artists.dat`` UTF-8 with accented and 
 ``tags.dat`` latin-1, the rest ASCII), with power-law artist popularity, listen counts spanning
 all five levels, genre structure that models can learn (users prefer a few genres; tags follow
 genres; friends mostly share a genre), and the real data's quirks: non-contiguous ids,
-per-user top-``max_per_user`` truncation, and a few tag assignments of artist ids that are not
-in ``artists.dat``.
+per-user top-``max_per_user`` truncation, a few tag assignments of artist ids that are not
+in ``artists.dat`` and, optionally (``old_tag_dates``), a few tag dates before 2002.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class SyntheticSpec:
     tags_per_user: float = 15.0
     friends_per_user: float = 4.0
     dangling_tag_artists: int = 3
+    old_tag_dates: int = 0
     seed: int = 0
 
 
@@ -51,20 +53,149 @@ def _write(path: Path, header: str, rows: list[str], encoding: str) -> None:
     path.write_bytes(("\n".join([header, *rows]) + "\n").encode(encoding))
 
 
+def _ascii_ints(columns: list[np.ndarray]) -> bytes:
+    """Non-negative integer columns as tab-separated ASCII lines, built with numpy.
+
+    Digits are written into a (rows x width) byte matrix one digit position at a time (a loop
+    over at most 19 positions, never over rows); zero bytes mark padding and are dropped.
+    """
+    n = int(columns[0].size)
+    blocks: list[np.ndarray] = []
+    for j, col in enumerate(columns):
+        v = np.asarray(col, dtype=np.int64)
+        if n and v.min() < 0:
+            raise ValueError("only non-negative integers are written")
+        width = len(str(int(v.max()))) if n else 1
+        ndig = np.ones(n, dtype=np.int64)
+        for k in range(1, width):
+            ndig += v >= 10**k
+        digits = np.empty((n, width), dtype=np.uint8)
+        x = v.copy()
+        for k in range(width - 1, -1, -1):
+            digits[:, k] = 48 + x % 10
+            x //= 10
+        digits[np.arange(width)[None, :] < (width - ndig)[:, None]] = 0
+        blocks.append(digits)
+        sep = 10 if j == len(columns) - 1 else 9
+        blocks.append(np.full((n, 1), sep, dtype=np.uint8))
+    flat = np.concatenate(blocks, axis=1).ravel()
+    return flat[flat != 0].tobytes()
+
+
+def _write_ints(path: Path, columns: dict[str, np.ndarray]) -> None:
+    """Write a header and integer columns, tab-separated, ASCII."""
+    with open(path, "wb") as fh:
+        fh.write(("\t".join(columns) + "\n").encode("ascii"))
+        fh.write(_ascii_ints(list(columns.values())))
+
+
+class _Sampler:
+    """Draws artists with probability popularity x genre affinity, vectorised over draws.
+
+    p(a | u) is proportional to popularity[a] * (``boost`` if genre[a] is one of u's genres
+    else 1), i.e. a mixture of "any artist by popularity" (mass P) and "an artist of genre g by
+    popularity" (mass (boost - 1) * P_g) for each of u's genres: pick a component, then invert
+    the component's cumulative popularity with ``searchsorted``.
+    """
+
+    def __init__(self, popularity: np.ndarray, genre: np.ndarray, n_genres: int, boost: float):
+        self.by_genre = np.argsort(genre, kind="stable")
+        cum_sorted = np.cumsum(popularity[self.by_genre])
+        self.cum_sorted = cum_sorted
+        self.cum_all = np.cumsum(popularity)
+        counts = np.bincount(genre, minlength=n_genres)
+        self.g_end = np.cumsum(counts)
+        self.g_start = self.g_end - counts
+        before = np.concatenate([[0.0], cum_sorted])
+        self.g_base = before[self.g_start]
+        self.g_mass = before[self.g_end] - self.g_base
+        self.total = float(self.cum_all[-1])
+        self.extra = boost - 1.0
+
+    def draw(self, genres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One artist per row of ``genres`` (n, 2): that draw's user's two preferred genres."""
+        g1, g2 = genres[:, 0], genres[:, 1]
+        w0 = np.full(g1.shape, self.total)
+        w1 = self.extra * self.g_mass[g1]
+        w2 = np.where(g2 != g1, self.extra * self.g_mass[g2], 0.0)
+        pick = rng.random(g1.size) * (w0 + w1 + w2)
+        comp_genre = np.where(pick < w0 + w1, g1, g2)
+        in_genre = pick >= w0
+        r = rng.random(g1.size)
+        out = np.empty(g1.size, dtype=np.int64)
+        n_all = self.cum_all.size
+        out[~in_genre] = np.minimum(
+            np.searchsorted(self.cum_all, r[~in_genre] * self.total, side="right"), n_all - 1
+        )
+        g = comp_genre[in_genre]
+        pos = np.searchsorted(
+            self.cum_sorted, self.g_base[g] + r[in_genre] * self.g_mass[g], side="right"
+        )
+        pos = np.clip(pos, self.g_start[g], self.g_end[g] - 1)
+        out[in_genre] = self.by_genre[pos]
+        return out
+
+
+def _sample_listens(
+    sampler: _Sampler,
+    user_genres: np.ndarray,
+    wanted: np.ndarray,
+    n_artists: int,
+    rng: np.random.Generator,
+    max_rounds: int = 50,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per user ``u``, ``wanted[u]`` distinct artists drawn without replacement (vectorised).
+
+    Drawing with replacement and dropping repeats is exactly sequential sampling without
+    replacement; users short of distinct artists draw again (a few rounds at most).
+    """
+    keys = np.empty(0, dtype=np.int64)  # user * n_artists + artist, first-drawn order per user
+    have = np.zeros(wanted.size, dtype=np.int64)
+    for _ in range(max_rounds):
+        need = wanted - have
+        users = np.flatnonzero(need > 0)
+        if users.size == 0:
+            break
+        n_draw = np.ceil(need[users] * 1.3).astype(np.int64) + 2
+        du = np.repeat(users, n_draw)
+        da = sampler.draw(user_genres[du], rng)
+        keys = np.concatenate([keys, du * n_artists + da])
+        _, first = np.unique(keys, return_index=True)
+        first.sort()  # keep draw order: earlier draws win
+        keys = keys[first]
+        keys = keys[np.argsort(keys // n_artists, kind="stable")]
+        u = keys // n_artists
+        rank = np.arange(u.size) - np.searchsorted(u, u)
+        keys = keys[rank < wanted[u]]
+        have = np.bincount(keys // n_artists, minlength=wanted.size)
+    return keys // n_artists, keys % n_artists
+
+
 def generate(
-    directory: str | os.PathLike[str], spec: SyntheticSpec | None = None, **kw: int
+    directory: str | os.PathLike[str],
+    spec: SyntheticSpec | None = None,
+    *,
+    progress: bool = False,
+    **kw: int,
 ) -> Path:
-    """Write a synthetic data set into ``directory`` (created) and return it."""
+    """Write a synthetic data set into ``directory`` (created) and return it.
+
+    Vectorised throughout: about 190k users x 1.7M artists (100x the real data) takes well
+    under a minute. ``progress`` shows a progress bar over the generation steps.
+    """
     spec = spec or SyntheticSpec(**kw)
+    if min(spec.n_users, spec.n_artists, spec.n_tags, spec.n_genres) < 1:
+        raise ValueError("n_users, n_artists, n_tags and n_genres must all be at least 1")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(spec.seed)
     nu, na, nt, ng = spec.n_users, spec.n_artists, spec.n_tags, spec.n_genres
+    bar = tqdm(total=6, desc="synthetic data", unit="step", disable=not progress)
 
     # Non-contiguous ids, as in the real data.
-    artist_ids = np.sort(rng.choice(np.arange(1, na * 2 + 10), size=na, replace=False))
-    user_ids = np.sort(rng.choice(np.arange(2, nu * 2 + 10), size=nu, replace=False))
-    tag_ids = np.sort(rng.choice(np.arange(1, nt * 2 + 10), size=nt, replace=False))
+    artist_ids = np.sort(rng.choice(na * 2 + 9, size=na, replace=False) + 1)
+    user_ids = np.sort(rng.choice(nu * 2 + 8, size=nu, replace=False) + 2)
+    tag_ids = np.sort(rng.choice(nt * 2 + 9, size=nt, replace=False) + 1)
 
     artist_genre = rng.integers(0, ng, size=na)
     popularity = 1.0 / np.arange(1, na + 1) ** 0.9  # Zipf-like
@@ -72,39 +203,33 @@ def generate(
     user_genres = rng.integers(0, ng, size=(nu, 2))
 
     # Listens: each user samples artists weighted by popularity x genre affinity.
-    sizes = np.clip(rng.poisson(spec.mean_per_user, size=nu), 3, None)
-    rows, cols = [], []
-    for u in range(nu):  # per-user sampling without replacement; sizes are small
-        affinity = np.where(np.isin(artist_genre, user_genres[u]), 6.0, 1.0)
-        p = popularity * affinity
-        n = min(int(sizes[u]), na)
-        chosen = rng.choice(na, size=n, replace=False, p=p / p.sum())
-        rows.append(np.full(n, u))
-        cols.append(chosen)
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
+    sizes = np.minimum(np.clip(rng.poisson(spec.mean_per_user, size=nu), 3, None), na)
+    sampler = _Sampler(popularity, artist_genre, ng, boost=6.0)
+    r, c = _sample_listens(sampler, user_genres, sizes.astype(np.int64), na, rng)
     # Listen counts: heavy-tailed, with all five levels present.
     counts = np.maximum(1, np.round(np.exp(rng.normal(5.5, 1.8, size=r.size)))).astype(np.int64)
     counts[rng.random(r.size) < 0.02] = 1
-    counts[rng.random(r.size) < 0.01] = rng.integers(50_001, 200_000)
+    huge = rng.random(r.size) < 0.01
+    counts[huge] = rng.integers(50_001, 200_000, size=int(huge.sum()))
     # Truncate each user's list to their top max_per_user artists by count.
     order = np.lexsort((-counts, r))
     r, c, counts = r[order], c[order], counts[order]
     rank = np.arange(r.size) - np.searchsorted(r, r)
     keep = rank < spec.max_per_user
     r, c, counts = r[keep], c[keep], counts[keep]
+    bar.update()
 
-    names = [
-        f"{_NAME_PARTS[i % len(_NAME_PARTS)]} {i}" if i % 7 else f'"Quoted" Artist {i}'
-        for i in range(na)
-    ]
+    parts = _NAME_PARTS
     _write(
         out / "artists.dat",
         "id\tname\turl\tpictureURL",
         [
-            f"{artist_ids[i]}\t{names[i]}\thttp://www.last.fm/music/a{artist_ids[i]}\t"
-            f"http://userserve-ak.last.fm/serve/252/{artist_ids[i]}.jpg"
-            for i in range(na)
+            f"{a}\t{parts[i % len(parts)]} {i}\thttp://www.last.fm/music/a{a}\t"
+            f"http://userserve-ak.last.fm/serve/252/{a}.jpg"
+            if i % 7
+            else f'{a}\t"Quoted" Artist {i}\thttp://www.last.fm/music/a{a}\t'
+            f"http://userserve-ak.last.fm/serve/252/{a}.jpg"
+            for i, a in enumerate(artist_ids.tolist())
         ],
         "utf-8",
     )
@@ -112,15 +237,15 @@ def generate(
     _write(
         out / "tags.dat",
         "tagID\ttagValue",
-        [f"{tag_ids[t]}\t{tag_names[t]}" for t in range(nt)],
+        [f"{tid}\t{name}" for tid, name in zip(tag_ids.tolist(), tag_names, strict=True)],
         "latin-1",
     )
-    _write(
+    bar.update()
+    _write_ints(
         out / "user_artists.dat",
-        "userID\tartistID\tweight",
-        [f"{u}\t{a}\t{w}" for u, a, w in zip(user_ids[r], artist_ids[c], counts, strict=True)],
-        "ascii",
+        {"userID": user_ids[r], "artistID": artist_ids[c], "weight": counts},
     )
+    bar.update()
 
     # Friends: mostly within a shared genre.
     n_pairs = int(nu * spec.friends_per_user / 2)
@@ -129,39 +254,48 @@ def generate(
     same = user_genres[a, 0] == user_genres[b, 0]
     ok = (a != b) & (same | (rng.random(a.size) < 0.2))
     a, b = a[ok][:n_pairs], b[ok][:n_pairs]
-    pairs = np.unique(np.sort(np.stack([a, b], axis=1), axis=1), axis=0)
-    both = np.concatenate([pairs, pairs[:, ::-1]])
-    both = both[np.lexsort((both[:, 1], both[:, 0]))]
-    _write(
-        out / "user_friends.dat",
-        "userID\tfriendID",
-        [f"{user_ids[x]}\t{user_ids[y]}" for x, y in both],
-        "ascii",
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    pair_keys = np.unique(lo * nu + hi)
+    lo, hi = pair_keys // nu, pair_keys % nu
+    x, y = np.concatenate([lo, hi]), np.concatenate([hi, lo])
+    order = np.lexsort((y, x))
+    _write_ints(
+        out / "user_friends.dat", {"userID": user_ids[x[order]], "friendID": user_ids[y[order]]}
     )
+    bar.update()
 
-    # Tag assignments: users tag artists (mostly ones they listen to) with genre tags.
+    # Tag assignments: users tag artists they listen to with tags of the artist's genre.
     n_ta = int(nu * spec.tags_per_user)
     pick = rng.integers(0, r.size, size=n_ta)
     ta_u, ta_a = r[pick], c[pick]
-    genre_tags = [np.flatnonzero(np.arange(nt) % ng == g) for g in range(ng)]
-    ta_t = np.array(
-        [rng.choice(genre_tags[g]) if len(genre_tags[g]) else 0 for g in artist_genre[ta_a]]
-    )
+    g = artist_genre[ta_a]
+    per_genre = (nt - np.arange(ng) + ng - 1) // ng  # tags t with t % ng == g
+    n_g = per_genre[g]
+    ta_t = np.where(n_g > 0, g + ng * np.floor(rng.random(n_ta) * np.maximum(n_g, 1)), 0)
+    ta_t = ta_t.astype(np.int64)
     ta_artist_ids = artist_ids[ta_a]
-    if spec.dangling_tag_artists:
-        dangling = np.arange(1, spec.dangling_tag_artists + 1) + artist_ids.max()
-        ta_artist_ids[: spec.dangling_tag_artists] = dangling
+    n_dangling = min(spec.dangling_tag_artists, n_ta)
+    if n_dangling:
+        ta_artist_ids[:n_dangling] = np.arange(1, n_dangling + 1) + artist_ids.max()
     trip = np.unique(np.stack([user_ids[ta_u], ta_artist_ids, tag_ids[ta_t]], axis=1), axis=0)
     day = rng.integers(1, 29, size=len(trip))
     month = rng.integers(1, 13, size=len(trip))
     year = rng.integers(2005, 2012, size=len(trip))
-    _write(
+    n_old = min(spec.old_tag_dates, len(trip))
+    if n_old:  # the real data has a few implausible dates (1956, 1957, 1979)
+        year[rng.choice(len(trip), size=n_old, replace=False)] = rng.integers(1950, 1980, n_old)
+    bar.update()
+    _write_ints(
         out / "user_taggedartists.dat",
-        "userID\tartistID\ttagID\tday\tmonth\tyear",
-        [
-            f"{x}\t{y}\t{z}\t{d}\t{m}\t{yy}"
-            for (x, y, z), d, m, yy in zip(trip, day, month, year, strict=True)
-        ],
-        "ascii",
+        {
+            "userID": trip[:, 0],
+            "artistID": trip[:, 1],
+            "tagID": trip[:, 2],
+            "day": day,
+            "month": month,
+            "year": year,
+        },
     )
+    bar.update()
+    bar.close()
     return out
