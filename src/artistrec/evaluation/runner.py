@@ -1,0 +1,534 @@
+"""Run models by name through the evaluation protocols; paired comparisons; validation tuning.
+
+:func:`evaluate` returns one row per (model, protocol, N revealed, fold, seed) with the metrics
+of :mod:`artistrec.evaluation.metrics`, training time and fold-in latency. :func:`evaluate_detailed`
+also returns per-user metrics, which :func:`compare` turns into paired differences with a 95 %
+interval. :func:`tune` picks hyper-parameters on a validation split carved from TRAINING data.
+
+Honesty rules enforced here (not left to the models): a model is fitted on
+``dataset.with_interactions(train)`` only (which also drops the tags of held-out listens);
+training artists (and, for the RecBole protocol, validation artists) and a new user's revealed
+artists are removed from every list before scoring, whatever the model returns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.stats
+from sklearn.model_selection import ParameterGrid, ParameterSampler
+from tqdm.auto import tqdm
+
+from artistrec.data.dataset import Dataset
+from artistrec.data.scale import to_levels
+from artistrec.evaluation.metrics import (
+    ALL_METRICS,
+    USER_METRICS,
+    evaluate_lists,
+    hit_matrix,
+)
+from artistrec.evaluation.splits import (
+    DEFAULT_N_REVEALED,
+    NewUserFold,
+    new_user_holdout,
+    new_user_kfold,
+    random_ranks,
+    recbole_split,
+    warm_split,
+)
+from artistrec.models.base import Recommender
+from artistrec.models.registry import DEFAULT_MODEL, available_models, create_model
+
+PROTOCOLS: tuple[str, ...] = ("warm", "new-users", "recbole")
+KEY_COLUMNS: list[str] = ["model", "protocol", "n_revealed", "fold", "seed"]
+TIMING_COLUMNS: list[str] = ["train_s", "eval_s", "latency_median_ms", "latency_p99_ms"]
+
+ModelsArg = Mapping[str, Mapping[str, Any] | Recommender | None] | Sequence[str]
+
+
+# ----------------------------------------------------------------------------- model specs
+def default_model_names() -> list[str]:
+    """Every registered model once: ``available_models()`` without the ``default`` alias
+    (unless the alias points at a model that is not registered under its own name)."""
+    names = [n for n in available_models() if n != "default"]
+    return names if DEFAULT_MODEL in names else ["default", *names]
+
+
+def _model_factories(models: ModelsArg | None) -> dict[str, tuple[Callable[[], Recommender], str]]:
+    """name -> (factory of a fresh unfitted model, JSON of its params)."""
+    if models is None:
+        models = default_model_names()
+    if isinstance(models, str):
+        raise TypeError("models must be a list of names or a {name: params} mapping, not a str")
+    spec: Mapping[str, Any] = models if isinstance(models, Mapping) else dict.fromkeys(models)
+    if not spec:
+        raise ValueError("no models to evaluate")
+    out: dict[str, tuple[Callable[[], Recommender], str]] = {}
+    for name, value in spec.items():
+        if isinstance(value, Recommender):
+            proto = value
+            params = proto.get_params()
+            out[name] = (lambda p=proto: type(p)(**p.get_params()), json.dumps(params, default=str))
+            continue
+        params = dict(value or {})
+        create_model(name, **params)  # fail fast on unknown names / bad parameters
+        out[name] = (
+            lambda n=name, p=params: create_model(n, **p),
+            json.dumps(params, sort_keys=True, default=str),
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- recommending
+def _drop_excluded(
+    items: np.ndarray, scores: np.ndarray, exclude: sp.csr_matrix | None, k: int
+) -> np.ndarray:
+    """First ``k`` items of each row that are finite-scored and not in ``exclude`` (-1 pads)."""
+    bad = ~np.isfinite(scores) | (items < 0)
+    if exclude is not None:
+        bad |= hit_matrix(np.where(items < 0, 0, items), exclude) & (items >= 0)
+    order = np.argsort(bad, axis=1, kind="stable")
+    items = np.take_along_axis(items, order, axis=1)[:, :k]
+    bad = np.take_along_axis(bad, order, axis=1)[:, :k]
+    out = np.where(bad, -1, items).astype(np.int64)
+    if out.shape[1] < k:
+        out = np.pad(out, ((0, 0), (0, k - out.shape[1])), constant_values=-1)
+    return out
+
+
+def recommend_known(
+    model: Recommender,
+    users: np.ndarray,
+    k: int,
+    exclude: sp.csr_matrix,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Top-``k`` lists (n, k) for known ``users`` with every artist in ``exclude``'s rows removed.
+
+    ``exclude`` (n_users x n_artists) is the training matrix (plus validation for RecBole); the
+    model is asked for ``k`` + the largest excluded row so enough candidates remain.
+    """
+    users = np.asarray(users, dtype=np.int64)
+    exclude = sp.csr_matrix(exclude)
+    n_items = exclude.shape[1]
+    out = np.full((users.size, k), -1, dtype=np.int64)
+    for start in range(0, users.size, batch_size):  # batches of users, vectorised inside
+        chunk = users[start : start + batch_size]
+        ex = exclude[chunk]
+        want = min(k + int(np.diff(ex.indptr).max(initial=0)), n_items)
+        items, scores = model.recommend(chunk, k=want, exclude_seen=True)
+        out[start : start + chunk.size] = _drop_excluded(
+            np.asarray(items, np.int64), np.asarray(scores), ex, k
+        )
+    return out
+
+
+def recommend_new(model: Recommender, ratings: Mapping[int, int], k: int) -> np.ndarray:
+    """Top-``k`` (length k, -1 padded) for an unseen person; their rated artists are removed."""
+    rated = np.fromiter((int(a) for a in ratings), dtype=np.int64, count=len(ratings))
+    items, scores = model.recommend_new_user(
+        ratings, k=min(k + rated.size, model.n_items), exclude_rated=True
+    )
+    items = np.asarray(items, np.int64)
+    ok = np.isfinite(np.asarray(scores)) & (items >= 0) & ~np.isin(items, rated)
+    items = items[ok][:k]
+    return np.pad(items, (0, k - items.size), constant_values=-1)
+
+
+def fold_in_latency(
+    model: Recommender,
+    train: sp.csr_matrix,
+    n_requests: int = 200,
+    n_ratings: int = 10,
+    k: int = 10,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Median and p99 wall time (ms) of single ``recommend_new_user`` calls, timed in-process.
+
+    Profiles are ``n_ratings`` random artists (with their levels) of random training users.
+    """
+    if n_requests < 1:
+        return float("nan"), float("nan")
+    train = sp.csr_matrix(train)
+    rng = np.random.default_rng(seed)
+    n_u = np.diff(train.indptr)
+    pool = np.flatnonzero(n_u >= n_ratings)
+    if pool.size == 0:
+        pool = np.flatnonzero(n_u > 0)
+    users = rng.choice(pool, size=n_requests, replace=True)
+    ranks = random_ranks(train, rng)
+    profiles = []
+    for u in users:  # building request payloads, as a client would
+        lo, hi = train.indptr[u], train.indptr[u + 1]
+        pick = np.flatnonzero(ranks[lo:hi] < n_ratings)
+        levels = to_levels(train.data[lo:hi][pick])
+        profiles.append(
+            dict(zip(train.indices[lo:hi][pick].tolist(), levels.tolist(), strict=True))
+        )
+    for p in profiles[:3]:  # warm-up: lazy caches, first-call allocations
+        model.recommend_new_user(p, k=k)
+    times = np.empty(n_requests)
+    for i, p in enumerate(profiles):  # one request at a time, as served
+        t0 = time.perf_counter()
+        model.recommend_new_user(p, k=k)
+        times[i] = time.perf_counter() - t0
+    return float(np.median(times) * 1e3), float(np.percentile(times, 99) * 1e3)
+
+
+# ----------------------------------------------------------------------------- one fit
+@dataclass
+class _Task:
+    protocol: str
+    seed: int
+    fold: int
+    train: sp.csr_matrix
+    # warm / recbole
+    test: sp.csr_matrix | None = None
+    exclude: sp.csr_matrix | None = None
+    # new-users
+    new_fold: NewUserFold | None = None
+
+
+def _tasks(
+    dataset: Dataset,
+    protocol: str,
+    seeds: Sequence[int],
+    n_revealed: Sequence[int],
+    test_fraction: float,
+    n_folds: int | None,
+    user_fraction: float,
+) -> list[_Task]:
+    x = dataset.interactions
+    tasks: list[_Task] = []
+    for seed in seeds:
+        if protocol == "warm":
+            s = warm_split(x, test_fraction=test_fraction, seed=seed)
+            tasks.append(_Task(protocol, seed, 0, s.train, test=s.test, exclude=s.train))
+        elif protocol == "recbole":
+            r = recbole_split(x, seed=seed)
+            tasks.append(
+                _Task(protocol, seed, 0, r.train, test=r.test, exclude=(r.train + r.valid).tocsr())
+            )
+        else:
+            folds = (
+                new_user_kfold(x, n_folds=n_folds, seed=seed, n_revealed=n_revealed)
+                if n_folds
+                else [new_user_holdout(x, user_fraction, seed=seed, n_revealed=n_revealed)]
+            )
+            tasks.extend(_Task(protocol, seed, f.fold, f.train, new_fold=f) for f in folds)
+    return tasks
+
+
+def _score_task(
+    model: Recommender, task: _Task, k: int
+) -> list[tuple[int | None, np.ndarray, dict[str, np.ndarray], dict[str, float]]]:
+    """[(n_revealed or None, users, per-user metrics, summary)] for one fitted model."""
+    if task.new_fold is None:
+        users = np.flatnonzero(np.diff(task.test.indptr) > 0)
+        recs = recommend_known(model, users, k, task.exclude)
+        per_user, summary = evaluate_lists(recs, task.test[users], task.train, k)
+        return [(None, users, per_user, summary)]
+    fold = task.new_fold
+    out = []
+    for n in sorted(fold.revealed):
+        users = fold.users
+        if users.size == 0:
+            continue
+        recs = np.stack([recommend_new(model, fold.ratings(n, u), k) for u in users]).reshape(
+            users.size, k
+        )  # the protocol's fold-in is one request per person
+        per_user, summary = evaluate_lists(recs, fold.test[n][users], task.train, k)
+        out.append((n, users, per_user, summary))
+    return out
+
+
+# ----------------------------------------------------------------------------- public API
+@dataclass(frozen=True)
+class EvaluationResult:
+    """``summary``: one row per (model, protocol, n_revealed, fold, seed); ``per_user``: one row
+    per evaluated user of each of those runs (for paired comparisons)."""
+
+    summary: pd.DataFrame
+    per_user: pd.DataFrame
+
+
+def evaluate_detailed(
+    dataset: Dataset,
+    models: ModelsArg | None = None,
+    protocol: str = "warm",
+    k: int = 10,
+    seeds: Sequence[int] = (0, 1, 2),
+    n_revealed: Sequence[int] = DEFAULT_N_REVEALED,
+    *,
+    n_folds: int | None = 10,
+    test_fraction: float = 0.2,
+    user_fraction: float = 0.2,
+    latency_requests: int = 200,
+    progress: bool = True,
+) -> EvaluationResult:
+    """Like :func:`evaluate`, also returning per-user metrics."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    factories = _model_factories(models)
+    tasks = _tasks(dataset, protocol, seeds, n_revealed, test_fraction, n_folds, user_fraction)
+    rows: list[dict[str, Any]] = []
+    user_frames: list[pd.DataFrame] = []
+    bar = tqdm(total=len(factories) * len(tasks), desc=f"evaluate {protocol}", disable=not progress)
+    try:
+        for task in tasks:
+            train_ds = dataset.with_interactions(task.train)
+            for name, (factory, params_json) in factories.items():
+                bar.set_postfix_str(f"{name} seed={task.seed} fold={task.fold}")
+                model = factory()
+                t0 = time.perf_counter()
+                model.fit(train_ds)
+                train_s = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                results = _score_task(model, task, k)
+                eval_s = time.perf_counter() - t0
+                lat_med, lat_p99 = fold_in_latency(
+                    model, task.train, n_requests=latency_requests, k=k, seed=task.seed
+                )
+                for n, users, per_user, summary in results:
+                    key = {
+                        "model": name,
+                        "protocol": protocol,
+                        "n_revealed": n,
+                        "fold": task.fold,
+                        "seed": task.seed,
+                    }
+                    rows.append(
+                        {
+                            **key,
+                            "k": k,
+                            "n_users": int(users.size),
+                            **summary,
+                            "train_s": train_s,
+                            "eval_s": eval_s,
+                            "latency_median_ms": lat_med,
+                            "latency_p99_ms": lat_p99,
+                            "params": params_json,
+                        }
+                    )
+                    frame = pd.DataFrame({"user": users, **per_user})
+                    for col, val in reversed(key.items()):
+                        frame.insert(0, col, val)
+                    user_frames.append(frame)
+                bar.update(1)
+    finally:
+        bar.close()
+    summary_df = pd.DataFrame(rows)
+    summary_df["n_revealed"] = summary_df["n_revealed"].astype("Int64")
+    per_user_df = pd.concat(user_frames, ignore_index=True)
+    per_user_df["n_revealed"] = per_user_df["n_revealed"].astype("Int64")
+    return EvaluationResult(summary=summary_df, per_user=per_user_df)
+
+
+def evaluate(
+    dataset: Dataset,
+    models: ModelsArg | None = None,
+    protocol: str = "warm",
+    k: int = 10,
+    seeds: Sequence[int] = (0, 1, 2),
+    n_revealed: Sequence[int] = DEFAULT_N_REVEALED,
+    progress: bool = True,
+    **options: Any,
+) -> pd.DataFrame:
+    """Evaluate ``models`` (names, or {name: params}) under ``protocol`` at ``k``.
+
+    Protocols: ``warm`` (20 % of each user's artists held out, one run per seed), ``new-users``
+    (10-fold CV over users per seed, N revealed artists with levels, ``n_folds=None`` for a single
+    ``user_fraction`` hold-out) and ``recbole`` (80/10/10 per user; test ranked against the whole
+    catalogue minus train and valid artists). One row per (model, protocol, N, fold, seed) with
+    the metric columns, ``train_s``, ``eval_s`` and fold-in ``latency_median_ms`` /
+    ``latency_p99_ms``. ``options`` go to :func:`evaluate_detailed`.
+    """
+    return evaluate_detailed(
+        dataset, models, protocol, k, seeds, n_revealed, progress=progress, **options
+    ).summary
+
+
+# ----------------------------------------------------------------------------- paired comparison
+@dataclass(frozen=True)
+class PairedInterval:
+    """Mean paired difference (a - b) and its two-sided confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    method: str
+
+
+def paired_interval(
+    diffs: np.ndarray,
+    method: str = "t",
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> PairedInterval:
+    """Interval of the mean of paired differences: Student t (``"t"``) or percentile bootstrap."""
+    d = np.asarray(diffs, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if d.size < 2:
+        raise ValueError("need at least two paired differences for an interval")
+    mean = float(d.mean())
+    if method == "t":
+        sem = float(scipy.stats.sem(d))
+        if sem == 0.0:
+            return PairedInterval(mean, mean, mean, int(d.size), method)
+        low, high = scipy.stats.t.interval(confidence, d.size - 1, loc=mean, scale=sem)
+    elif method == "bootstrap":
+        if np.all(d == d[0]):
+            return PairedInterval(mean, mean, mean, int(d.size), method)
+        res = scipy.stats.bootstrap(
+            (d,),
+            np.mean,
+            confidence_level=confidence,
+            n_resamples=n_resamples,
+            method="percentile",
+            random_state=np.random.default_rng(seed),
+        )
+        low, high = res.confidence_interval
+    else:
+        raise ValueError(f"method must be 't' or 'bootstrap', got {method!r}")
+    return PairedInterval(mean, float(low), float(high), int(d.size), method)
+
+
+def paired_differences(
+    per_user: pd.DataFrame, a: str, b: str, metric: str = "ndcg", unit: str = "fold"
+) -> pd.DataFrame:
+    """Per-unit differences ``a - b`` of ``metric``; ``unit`` is ``"fold"`` (mean over the users
+    of each fold/seed run) or ``"user"`` (each user of each run)."""
+    if metric not in USER_METRICS:
+        raise ValueError(f"metric must be one of {USER_METRICS}, got {metric!r}")
+    if unit not in ("fold", "user"):
+        raise ValueError(f"unit must be 'fold' or 'user', got {unit!r}")
+    missing = {a, b} - set(per_user["model"].unique())
+    if missing:
+        raise ValueError(f"model(s) not in the results: {sorted(missing)}")
+    keys = ["protocol", "n_revealed", "fold", "seed"] + (["user"] if unit == "user" else [])
+    frames = []
+    for name in (a, b):
+        sub = per_user[per_user["model"] == name]
+        frames.append(sub.groupby(keys, dropna=False)[metric].mean().rename(name))
+    joined = pd.concat(frames, axis=1, join="inner").reset_index()
+    joined["diff"] = joined[a] - joined[b]
+    return joined
+
+
+def compare(
+    per_user: pd.DataFrame,
+    a: str,
+    b: str,
+    metric: str = "ndcg",
+    unit: str = "fold",
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Paired comparison of two models per (protocol, N revealed): mean difference ``a - b`` and a
+    ``confidence`` interval (t over folds/seeds for ``unit="fold"``, bootstrap over users for
+    ``unit="user"``). An interval excluding 0 means a difference unlikely to be split noise."""
+    diffs = paired_differences(per_user, a, b, metric, unit)
+    method = "t" if unit == "fold" else "bootstrap"
+    out = []
+    for (protocol, n), grp in diffs.groupby(["protocol", "n_revealed"], dropna=False):
+        iv = paired_interval(grp["diff"].to_numpy(), method, confidence, seed=seed)
+        out.append(
+            {
+                "protocol": protocol,
+                "n_revealed": n,
+                "metric": metric,
+                "a": a,
+                "b": b,
+                "mean_diff": iv.mean,
+                "ci_low": iv.low,
+                "ci_high": iv.high,
+                "n": iv.n,
+                "method": iv.method,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+# ----------------------------------------------------------------------------- tuning
+@dataclass(frozen=True)
+class TuningResult:
+    """Best parameters found on the validation split, and every tried setting with its score."""
+
+    best_params: dict[str, Any]
+    best_score: float
+    table: pd.DataFrame
+
+
+def tune(
+    train: Dataset,
+    model: str,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    n_iter: int | None = None,
+    protocol: str = "warm",
+    metric: str = "ndcg",
+    k: int = 10,
+    seed: int = 0,
+    valid_fraction: float = 0.2,
+    progress: bool = False,
+) -> TuningResult:
+    """Grid (or ``n_iter`` random) search of ``model``'s parameters on a validation split.
+
+    ``train`` must be the TRAINING data set only (e.g. ``dataset.with_interactions(split.train)``):
+    the validation split is carved from ``train.interactions`` (per-user hold-out for ``warm`` /
+    ``recbole``, a user hold-out with N revealed for ``new-users``), so the test set is never seen.
+    """
+    if metric not in ALL_METRICS:
+        raise ValueError(f"metric must be one of {ALL_METRICS}, got {metric!r}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if not grid:
+        raise ValueError("grid must name at least one parameter")
+    grid = {name: list(values) for name, values in grid.items()}
+    candidates = (
+        list(ParameterGrid(grid))
+        if n_iter is None
+        else list(ParameterSampler(grid, n_iter=n_iter, random_state=seed))
+    )
+    tried = []
+    for params in tqdm(candidates, desc=f"tune {model}", disable=not progress):
+        frame = evaluate(
+            train,
+            {model: params},
+            protocol=protocol,
+            k=k,
+            seeds=(seed,),
+            n_folds=None,
+            test_fraction=valid_fraction,
+            user_fraction=valid_fraction,
+            latency_requests=0,
+            progress=False,
+        )
+        tried.append({**params, metric: float(frame[metric].mean())})
+    table = pd.DataFrame(tried).sort_values(metric, ascending=False, kind="stable")
+    best = table.iloc[0]
+    best_params = {name: _py(best[name]) for name in grid}
+    return TuningResult(best_params, float(best[metric]), table.reset_index(drop=True))
+
+
+def _py(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
