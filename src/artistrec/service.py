@@ -116,6 +116,13 @@ def _is_int(x: object) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
+_ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
+
+
+def _in_int64(x: int) -> bool:
+    return _ID_MIN <= int(x) <= _ID_MAX
+
+
 def check_k(k: object, name: str = "k", upper: int = MAX_K) -> int:
     """Validate a result count 1..``upper``."""
     if not _is_int(k) or not 1 <= int(k) <= upper:
@@ -292,12 +299,20 @@ class RecommenderService:
             raise InvalidRequestError(
                 f"artist id must be an integer, got {artist_id!r}", "artist_id"
             )
+        if not _in_int64(artist_id):
+            raise UnknownArtistError(int(artist_id))
         q = np.asarray([int(artist_id)], dtype=np.int64)
         if not self.dataset.artist_map.contains(q)[0]:
             raise UnknownArtistError(int(artist_id), self._suggest_ids(int(artist_id)))
         return int(self.dataset.artist_map.index(q)[0])
 
-    def _indices_of_ids(self, ids: np.ndarray, field_name: str) -> np.ndarray:
+    def _indices_of_ids(self, ids: list[int], field_name: str) -> np.ndarray:
+        for i in ids:
+            if not _in_int64(i):
+                err = UnknownArtistError(int(i))
+                err.field = field_name  # type: ignore[attr-defined]
+                raise err
+        ids = np.asarray(ids, dtype=np.int64)
         known = self.dataset.artist_map.contains(ids)
         if not np.all(known):
             bad = int(ids[~known][0])
@@ -374,7 +389,7 @@ class RecommenderService:
         idx = self._by_folded.get(key) if key else None
         if idx is not None:
             return int(self.dataset.artist_ids[idx])
-        if key.isdigit() and len(key) < 18:
+        if key.isascii() and key.isdigit() and len(key) < 18:
             q = np.asarray([int(key)], dtype=np.int64)
             if self.dataset.artist_map.contains(q)[0]:
                 return int(key)
@@ -383,6 +398,32 @@ class RecommenderService:
     def artist_index(self, artist_id: int) -> int:
         """Column index of an original artist id (for code that needs model arrays)."""
         return self._index_of_id(artist_id)
+
+    def names_of(self, artist_ids: Iterable[int]) -> list[str | None]:
+        """Names of original artist ids (``None`` for ids not in the data)."""
+        ids = [int(a) if _is_int(a) and _in_int64(a) else None for a in artist_ids]
+        arr = np.asarray([a if a is not None else -1 for a in ids], dtype=np.int64)
+        known = self.dataset.artist_map.contains(arr) if arr.size else np.zeros(0, bool)
+        out: list[str | None] = [None] * len(ids)
+        if known.any():
+            idx = self.dataset.artist_map.index(arr[known])
+            for pos, i in zip(np.flatnonzero(known), idx, strict=True):
+                out[int(pos)] = str(self._names[i])
+        return out
+
+    def validate_ratings(self, ratings: Mapping[int, int]) -> dict[int, int]:
+        """``ratings`` checked like :meth:`recommend_for_ratings` does (ids known, levels 0..5)."""
+        self._check_ratings(ratings)
+        return {int(a): int(lv) for a, lv in ratings.items()}
+
+    def known_ratings(self, ratings: Mapping[int, int]) -> dict[int, int]:
+        """``ratings`` without artist ids the current data set does not know (stored profiles)."""
+        names = self.names_of(ratings.keys())
+        return {int(a): int(lv) for (a, lv), n in zip(ratings.items(), names, strict=True) if n}
+
+    def is_loaded(self, name: str = "default") -> bool:
+        """Whether model ``name`` is already in memory (readiness probes)."""
+        return name in self._models
 
     def _top_tags(self, idx: int) -> list[str]:
         tags = self._tags_cache.get(idx)
@@ -425,8 +466,7 @@ class RecommenderService:
                 )
             ids.append(int(key))
             levels.append(int(level))
-        ids_arr = np.asarray(ids, dtype=np.int64)
-        idx = self._indices_of_ids(ids_arr, "ratings") if ids else ids_arr
+        idx = self._indices_of_ids(ids, "ratings") if ids else np.empty(0, np.int64)
         if np.unique(idx).size != idx.size:
             raise InvalidRequestError("an artist is rated more than once", "ratings")
         return idx, np.asarray(levels, dtype=np.int64)
@@ -439,8 +479,7 @@ class RecommenderService:
             raise InvalidRequestError(f"at most {MAX_EXCLUDE} excluded artists", "exclude")
         if not all(_is_int(i) for i in ids):
             raise InvalidRequestError("exclude must hold integer artist ids", "exclude")
-        arr = np.asarray(ids, dtype=np.int64)
-        return self._indices_of_ids(arr, "exclude") if arr.size else arr
+        return self._indices_of_ids(ids, "exclude") if ids else np.empty(0, np.int64)
 
     @staticmethod
     def _check_novelty(novelty: object) -> float:
@@ -481,6 +520,10 @@ class RecommenderService:
     def _build(
         self, items: np.ndarray, scores: np.ndarray, reasons: list[str]
     ) -> list[Recommendation]:
+        finite = np.isfinite(scores)
+        if not np.all(finite):  # never hand NaN/inf to JSON encoders
+            items, scores = items[finite], scores[finite]
+            reasons = [r for r, f in zip(reasons, finite, strict=True) if f]
         art = self.dataset.artists
         ids = art["id"].to_numpy()
         urls = art["url"].to_numpy(object)
@@ -548,6 +591,8 @@ class RecommenderService:
         k = check_k(k)
         if not _is_int(user_id):
             raise InvalidRequestError(f"user id must be an integer, got {user_id!r}", "user_id")
+        if not _in_int64(user_id):
+            raise UnknownUserError(int(user_id))
         q = np.asarray([int(user_id)], dtype=np.int64)
         if not self.dataset.user_map.contains(q)[0]:
             raise UnknownUserError(int(user_id))
