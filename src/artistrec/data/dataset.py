@@ -105,8 +105,9 @@ class Dataset:
     """Everything the models and interfaces need, built once from the raw files.
 
     ``interactions`` holds raw listen counts (float32 CSR, users x artists). ``source_interactions``
-    keeps the listens of the data as loaded, so :meth:`with_interactions` can drop the tag
-    assignments of held-out listens.
+    and ``source_tag_assignments`` keep the data as loaded (None: same as the current ones), so
+    :meth:`with_interactions` can drop the tag assignments of held-out listens, also when
+    derivations are chained.
     """
 
     interactions: sp.csr_matrix
@@ -120,6 +121,7 @@ class Dataset:
     fingerprint: str
     findings: tuple[str, ...] = ()
     source_interactions: sp.csr_matrix | None = field(default=None, repr=False)
+    source_tag_assignments: pd.DataFrame | None = field(default=None, repr=False)
     _artist_tags: sp.csr_matrix | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
@@ -257,7 +259,8 @@ class Dataset:
 
         Tag assignments of (user, artist) pairs that were listened in the source data but are
         absent from ``interactions`` are dropped, so a held-out listen cannot leak through the
-        user's tags. Tags on artists the user never listened to stay.
+        user's tags. Tags on artists the user never listened to stay. Always decided against
+        the data as loaded, so chained calls give the same result as one call.
         """
         if not sp.issparse(interactions):
             raise TypeError("interactions must be a scipy.sparse matrix")
@@ -274,7 +277,11 @@ class Dataset:
         source = (
             self.source_interactions if self.source_interactions is not None else self.interactions
         )
-        ta = self.tag_assignments
+        ta = (
+            self.source_tag_assignments
+            if self.source_tag_assignments is not None
+            else self.tag_assignments
+        )
         u = ta["user_index"].to_numpy()
         a = ta["artist_index"].to_numpy()
         keep = np.ones(len(ta), dtype=bool)
@@ -288,6 +295,7 @@ class Dataset:
             interactions=new,
             tag_assignments=ta[keep].reset_index(drop=True),
             source_interactions=source,
+            source_tag_assignments=ta,
             _artist_tags=None,
         )
 

@@ -45,7 +45,7 @@ def is_complete(path: Path) -> bool:
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None, download: bool = True) -> Path:
     """Find the data: ``data_dir`` -> ``$LASTFM_DATA_DIR`` -> cache -> download (if allowed)."""
     if data_dir is not None:
-        return _checked(Path(data_dir), "the data_dir argument")
+        return _checked(Path(data_dir), "--data-dir / data_dir")
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return _checked(Path(env), f"${ENV_DATA_DIR}")
