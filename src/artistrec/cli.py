@@ -321,5 +321,97 @@ def serve(
     uvicorn.run(create_app(svc, store), host=host, port=port, log_level="info")
 
 
+# ----------------------------------------------------------------------------- evaluate
+@app.command("evaluate")
+def evaluate_cmd(
+    protocol: Annotated[
+        str, typer.Option(help="warm | new-users | recbole (see docs/BENCHMARKS.md).")
+    ] = "warm",
+    models: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated model names (default: every available model)."),
+    ] = None,
+    params: Annotated[
+        str | None,
+        typer.Option(
+            help='JSON {model: {param: value}} overrides, e.g. \'{"als": {"factors": 64}}\'.'
+        ),
+    ] = None,
+    k: Annotated[int, typer.Option(help="List length K of the metrics.")] = 10,
+    seeds: Annotated[str, typer.Option(help="Comma-separated split seeds.")] = "0,1,2",
+    folds: Annotated[
+        int, typer.Option(help="new-users: folds of the CV over users (0 = one 20% hold-out).")
+    ] = 10,
+    n_revealed: Annotated[
+        str, typer.Option("--n-revealed", help="new-users: artists revealed, comma-separated.")
+    ] = "3,5,10",
+    latency_requests: Annotated[
+        int, typer.Option(help="Single new-user requests timed per fitted model (0 = skip).")
+    ] = 200,
+    out: Annotated[Path, typer.Option(help="Directory for CSV, JSON and PNG results.")] = Path(
+        "results"
+    ),
+    data_dir: DataDirOpt = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Evaluate models offline (leak-free splits) and write CSV + JSON + PNG charts to OUT."""
+    from rich.markup import escape
+
+    from artistrec.evaluation.report import rich_table, summarize, write_outputs
+    from artistrec.evaluation.runner import PROTOCOLS, default_model_names, evaluate_detailed
+
+    if protocol not in PROTOCOLS:
+        fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        ns = [int(s) for s in n_revealed.split(",") if s.strip()]
+    except ValueError:
+        fail("--seeds and --n-revealed must be comma-separated integers")
+    names = [m.strip() for m in models.split(",") if m.strip()] if models else default_model_names()
+    try:
+        overrides = json.loads(params) if params else {}
+    except json.JSONDecodeError as exc:
+        fail(escape(f"--params is not valid JSON: {exc}"))
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+        fail("--params must be a JSON object {model: {param: value}}")
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        fail(f"--params names model(s) not being evaluated: {', '.join(unknown)}")
+    spec = {name: overrides.get(name, {}) for name in names}
+    try:
+        ds = load_dataset(data_dir)
+    except DataError as exc:
+        fail(escape(str(exc)))
+    try:
+        result = evaluate_detailed(
+            ds,
+            spec,
+            protocol=protocol,
+            k=k,
+            seeds=seed_list,
+            n_revealed=ns,
+            n_folds=folds or None,
+            latency_requests=latency_requests,
+            progress=progress,
+        )
+    except ValueError as exc:
+        fail(escape(str(exc)))
+    summary = summarize(result.summary)
+    wide = console if console.is_terminal else Console(width=200)
+    wide.print(rich_table(summary, title=f"{protocol}: ranking quality (mean ± std over runs)"))
+    wide.print(rich_table(summary, title=f"{protocol}: cost", kind="cost"))
+    meta = {
+        "protocol": protocol,
+        "k": k,
+        "seeds": seed_list,
+        "folds": folds,
+        "n_revealed": ns,
+        "models": spec,
+        "data_fingerprint": ds.fingerprint,
+    }
+    for path in write_outputs(result.summary, out, result.per_user, meta=meta):
+        console.print(f"wrote {escape(str(path))}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
