@@ -411,8 +411,8 @@ def paired_interval(
 def paired_differences(
     per_user: pd.DataFrame, a: str, b: str, metric: str = "ndcg", unit: str = "fold"
 ) -> pd.DataFrame:
-    """Per-unit differences ``a - b`` of ``metric``; ``unit`` is ``"fold"`` (mean over the users
-    of each fold/seed run) or ``"user"`` (each user of each run)."""
+    """Per-unit differences ``diff = value_a - value_b`` of ``metric``; ``unit`` is ``"fold"``
+    (mean over the users of each fold/seed run) or ``"user"`` (each user of each run)."""
     if metric not in USER_METRICS:
         raise ValueError(f"metric must be one of {USER_METRICS}, got {metric!r}")
     if unit not in ("fold", "user"):
@@ -422,11 +422,11 @@ def paired_differences(
         raise ValueError(f"model(s) not in the results: {sorted(missing)}")
     keys = ["protocol", "n_revealed", "fold", "seed"] + (["user"] if unit == "user" else [])
     frames = []
-    for name in (a, b):
+    for name, col in ((a, "value_a"), (b, "value_b")):
         sub = per_user[per_user["model"] == name]
-        frames.append(sub.groupby(keys, dropna=False)[metric].mean().rename(name))
+        frames.append(sub.groupby(keys, dropna=False)[metric].mean().rename(col))
     joined = pd.concat(frames, axis=1, join="inner").reset_index()
-    joined["diff"] = joined[a] - joined[b]
+    joined["diff"] = joined["value_a"] - joined["value_b"]
     return joined
 
 
