@@ -413,5 +413,72 @@ def evaluate_cmd(
         console.print(f"wrote {escape(str(path))}")
 
 
+# ----------------------------------------------------------------------------- web app
+def streamlit_command(host: str, port: int) -> list[str]:
+    """The ``streamlit run`` command line of the web app (headless, no usage statistics)."""
+    import sys
+
+    from artistrec.app import ENTRY_SCRIPT
+
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ENTRY_SCRIPT),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+@app.command("app")
+def web_app(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8501,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Model artifact to serve (default: cached default model)."),
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run the web app (Streamlit) on http://HOST:PORT; trains the default model first if needed."""
+    import os
+    import sys
+
+    from artistrec.models.registry import DEFAULT_MODEL
+    from artistrec.service import RecommenderService, default_model_path
+    from artistrec.store.artifacts import ArtifactError
+
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["LASTFM_DATA_DIR"] = str(data_dir.resolve())
+    if model is not None:
+        if not model.is_file():
+            fail(f"model artifact not found: {model}")
+        env["ARTISTREC_MODEL_PATH"] = str(model.resolve())
+    try:
+        with console.status("loading data set"):
+            ds = load_dataset(data_dir)
+        if model is None and not default_model_path(DEFAULT_MODEL, ds.fingerprint).is_file():
+            console.print(f"no trained {DEFAULT_MODEL!r} model yet: training it once (cached)")
+            RecommenderService(ds, progress=True).model("default")
+    except (DataError, ArtifactError) as exc:
+        fail(str(exc))
+    cmd = streamlit_command(host, port)
+    console.print(f"web app on http://{host}:{port} (Ctrl+C stops it)")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,188 @@
+"""Models: offline benchmark results, seed-mf training curves and maps of artist embeddings."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from artistrec import explore
+from artistrec.app.common import get_model, get_service, model_label
+from artistrec.models import available_models
+
+svc = get_service()
+ds = svc.dataset
+#: Models tried first for the embedding map (factor models), when registered.
+EMBEDDING_PREFERENCE = ("als", "bpr", "seed-mf")
+
+
+@st.cache_data(show_spinner=False)
+def _summaries() -> dict[str, pd.DataFrame]:
+    return explore.load_benchmark_summaries()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _embedding_map(fingerprint: str, model_name: str, n: int) -> pd.DataFrame:
+    """t-SNE map, computed once per (data set, model, n) for the whole process."""
+    emb = explore.item_embeddings(svc.model(model_name))
+    return explore.embedding_map(ds, emb, n=n, seed=0)
+
+
+st.title(":material/science: Models")
+st.caption(
+    "How the recommenders compare offline, how the original project's model trains, and what "
+    "the factor models have learned about artists."
+)
+
+# ----------------------------------------------------------------------------- benchmarks
+st.header("Benchmarks")
+summaries = _summaries()
+if not summaries:
+    st.info(
+        "No benchmark results found. Run `artistrec evaluate --protocol warm` and "
+        "`artistrec evaluate --protocol new-users` (they write `results/<protocol>_summary.csv`; "
+        "set `ARTISTREC_RESULTS_DIR` to read another folder). docs/BENCHMARKS.md explains the "
+        "protocols."
+    )
+else:
+    tabs = st.tabs(list(summaries))
+    for tab, (protocol, summary) in zip(tabs, summaries.items(), strict=True):
+        with tab:
+            metrics = explore.summary_metrics(summary)
+            default = metrics.index("ndcg") if "ndcg" in metrics else 0
+            metric = st.selectbox("Metric", metrics, index=default, key=f"bench_metric_{protocol}")
+            long = explore.benchmark_metric(summary, metric)
+            k = int(summary["k"].iloc[0]) if "k" in summary else None
+            title = f"{metric} (K = {k})" if k else metric
+            has_n = long["n_revealed"].notna().any()
+            base = alt.Chart(long).encode(
+                y=alt.Y("model:N", sort="-x", title=None),
+                tooltip=[
+                    "model:N",
+                    alt.Tooltip("mean:Q", format=".4f"),
+                    alt.Tooltip("std:Q", format=".4f"),
+                    *(["n_revealed:O"] if has_n else []),
+                ],
+            )
+            bars = base.mark_bar().encode(x=alt.X("mean:Q", title=f"{title} (mean ± std)"))
+            errs = (
+                base.mark_errorbar()
+                .encode(x=alt.X("lo:Q", title=None), x2="hi:Q")
+                .transform_calculate(lo="datum.mean - datum.std", hi="datum.mean + datum.std")
+            )
+            chart = bars + errs
+            if has_n:
+                chart = chart.facet(
+                    row=alt.Row("n_revealed:O", title="artists revealed")
+                ).resolve_scale(y="independent")
+            st.altair_chart(chart, width="stretch")
+            table = summary.drop(columns=["source"]).copy()
+            st.dataframe(table, hide_index=True, width="stretch")
+            st.caption(f"From {summary['source'].iloc[0]}")
+
+# ----------------------------------------------------------------------------- training curves
+st.header("Training curves of seed-mf")
+if "seed-mf" not in available_models():
+    st.info("The seed-mf model is not registered in this installation.")
+else:
+    seed_mf = get_model(svc, "seed-mf")
+    curves = explore.training_curves(seed_mf) if seed_mf is not None else None
+    if curves is None:
+        st.info("This seed-mf model stores no loss curves (it was saved without them).")
+    else:
+        st.altair_chart(
+            alt.Chart(curves)
+            .mark_line()
+            .encode(
+                x=alt.X("epoch:Q"),
+                y=alt.Y("mse:Q", title="mean squared error (levels)", scale=alt.Scale(type="log")),
+                color=alt.Color("split:N", title=None),
+                tooltip=["epoch:Q", "split:N", alt.Tooltip("mse:Q", format=".4f")],
+            )
+            .interactive(bind_y=False),
+            width="stretch",
+        )
+        st.caption(
+            "Mean squared error on the observed 1-5 levels per epoch; held-out = a seeded random "
+            "share of the observed entries kept out of training."
+        )
+
+# ----------------------------------------------------------------------------- embeddings
+st.header("Artist embeddings")
+candidates = [m for m in available_models() if m not in ("default", "popularity")]
+if not candidates:
+    st.info("No factor model is registered.")
+    st.stop()
+preferred = next((m for m in EMBEDDING_PREFERENCE if m in candidates), candidates[0])
+c1, c2 = st.columns(2)
+emb_model = c1.selectbox(
+    "Model",
+    candidates,
+    index=candidates.index(preferred),
+    format_func=model_label,
+    key="emb_model",
+)
+n_max = int(ds.n_artists)
+n_map = c2.slider(
+    "Artists on the map (most listened)",
+    min_value=min(50, n_max),
+    max_value=min(3000, n_max),
+    value=min(1500, n_max),
+    step=50 if n_max >= 100 else 1,
+    key="emb_n",
+)
+model = get_model(svc, emb_model)
+emb = explore.item_embeddings(model) if model is not None else None
+if emb is None:
+    st.info(f"Model “{emb_model}” has no item embedding to draw (it is not a factor model).")
+    st.stop()
+
+st.subheader("2-D map (t-SNE)")
+st.caption(
+    "Each point is an artist; nearby points have similar embeddings. Colour = the artist's most "
+    "assigned tag among the ten most used tags. Hover for names, scroll to zoom."
+)
+map_key = f"map_{emb_model}_{n_map}"
+if st.button("Draw the map", key="draw_map", type="primary") or st.session_state.get(map_key):
+    st.session_state[map_key] = True
+    with st.spinner(f"Running t-SNE on {n_map:,} artists (once per model; about half a minute)…"):
+        points = _embedding_map(ds.fingerprint, emb_model, n_map)
+    st.altair_chart(
+        alt.Chart(points)
+        .mark_circle(size=28, opacity=0.75)
+        .encode(
+            x=alt.X("x:Q", axis=None),
+            y=alt.Y("y:Q", axis=None),
+            color=alt.Color("genre:N", title="top tag", scale=alt.Scale(scheme="tableau20")),
+            tooltip=["name:N", alt.Tooltip("listeners:Q", format=","), "genre:N"],
+        )
+        .properties(height=560)
+        .interactive(),
+        width="stretch",
+    )
+else:
+    st.caption("t-SNE takes a while the first time, so it runs on demand.")
+
+st.subheader("Embedding norm vs number of listeners")
+norms = explore.embedding_norms(ds, emb)
+st.altair_chart(
+    alt.Chart(norms)
+    .mark_circle(size=12, opacity=0.35)
+    .encode(
+        x=alt.X("listeners:Q", title="listeners (log)", scale=alt.Scale(type="log")),
+        y=alt.Y("norm:Q", title="L2 norm of the artist's embedding"),
+        tooltip=[
+            "name:N",
+            alt.Tooltip("listeners:Q", format=","),
+            alt.Tooltip("norm:Q", format=".3f"),
+        ],
+    )
+    .interactive(),
+    width="stretch",
+)
+rho = explore.norm_listener_correlation(norms)
+st.caption(
+    f"Spearman correlation between norm and listeners: {rho:.2f}. When popular artists get "
+    "longer vectors, dot-product similarity favours them; the Similar artists page also offers "
+    "cosine, which ignores length."
+)

@@ -1,0 +1,68 @@
+"""Similar artists: pick an artist and see its nearest neighbours under the chosen model."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from artistrec.app.common import card_grid, get_model, get_service, md, model_choice
+from artistrec.service import InvalidRequestError, UnknownArtistError
+
+svc = get_service()
+
+with st.sidebar:
+    st.subheader("Settings")
+    k = st.slider("Number of results", 3, 48, 12, step=3, key="sim_k", persist_state="session")
+    model_name = model_choice()
+    measure = st.radio(
+        "Similarity",
+        ["cosine", "dot"],
+        key="sim_measure",
+        persist_state="session",
+        horizontal=True,
+        help="cosine compares directions only; dot also rewards strong (often popular) artists.",
+    )
+
+st.title(":material/hub: Similar artists")
+st.caption("Pick an artist to see the artists the model places closest to it.")
+
+query = st.text_input(
+    "Search the catalogue",
+    key="sim_search",
+    placeholder="Type part of a name and press Enter (empty = the most listened artists)",
+    help="Ignores case and accents; the most listened artists come first.",
+)
+try:
+    hits = svc.search_artists(query, limit=50)
+except InvalidRequestError as exc:
+    st.error(str(exc))
+    st.stop()
+if not hits:
+    st.warning(f"No artist matches “{md(query.strip())}”.")
+    suggestions = svc.suggest_names(query)
+    if suggestions:
+        st.caption("Did you mean: " + ", ".join(map(md, suggestions)) + "?")
+    st.stop()
+
+by_id = {h.id: h for h in hits}
+artist_id = st.selectbox(
+    "Artist",
+    list(by_id),
+    format_func=lambda a: f"{by_id[a].name} · {by_id[a].listeners:,} listeners",
+    key="sim_artist",
+)
+info = svc.artist_info(artist_id)
+tags = " ".join(f":gray-badge[{md(t)}]" for t in info["tags"]) or "no tags"
+link = f"[{md(info['name'])}](<{info['url']}>)" if info["url"] else md(info["name"])
+st.markdown(f"**{link}** · {info['listeners']:,} listeners  \n{tags}")
+
+if get_model(svc, model_name) is None:
+    st.stop()
+try:
+    recs = svc.similar(artist_id, k=k, measure=measure, model=model_name)
+except (InvalidRequestError, UnknownArtistError) as exc:
+    st.error(f"Could not compute similar artists: {exc}")
+    st.stop()
+
+st.subheader(f"Artists similar to {md(info['name'])}")
+st.caption(f"{len(recs)} nearest neighbours by {measure} similarity under model “{model_name}”.")
+card_grid(recs, columns=4, score_label=measure)
