@@ -31,9 +31,8 @@ def to_levels(counts: npt.ArrayLike) -> np.ndarray:
     arr = np.asarray(counts, dtype=np.float64)
     if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0):
         raise ValueError("listen counts must be finite and non-negative")
-    levels = np.searchsorted(LEVEL_UPPER_BOUNDS, arr, side="left").astype(np.int8) + 1
-    levels[arr <= 0] = 0
-    return levels
+    levels = np.searchsorted(LEVEL_UPPER_BOUNDS, arr, side="left") + 1
+    return np.where(arr > 0, levels, 0).astype(np.int8)  # np.where: scalars work too
 
 
 def from_levels(levels: npt.ArrayLike) -> np.ndarray:

@@ -61,10 +61,12 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None, download: b
 
 def _checked(path: Path, origin: str) -> Path:
     if not path.is_dir():
-        raise MissingDataError(f"data directory from {origin} does not exist: {path}")
+        raise MissingDataError(f"data directory {path} (given by {origin}) does not exist")
     missing = [n for n in REQUIRED_FILES if not (path / n).is_file()]
     if missing:
-        raise MissingDataError(f"data directory from {origin} ({path}) lacks: {', '.join(missing)}")
+        raise MissingDataError(
+            f"missing file(s) in {path} (given by {origin}): {', '.join(missing)}"
+        )
     return path
 
 
