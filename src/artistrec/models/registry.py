@@ -14,6 +14,11 @@ from artistrec.models.base import Recommender
 #: model name -> "module:Class" (modules under artistrec.models)
 _REGISTRY: dict[str, str] = {
     "popularity": "popularity:Popularity",
+    "als": "als:ALS",
+    "bpr": "bpr:BPR",
+    "item-knn": "item_knn:ItemKNN",
+    "ease": "ease:EASE",
+    "rp3beta": "rp3beta:RP3beta",
     "seed-mf": "seed_mf:SeedMF",
 }
 

@@ -1,0 +1,134 @@
+"""Implicit-feedback matrix factorisation by alternating least squares (Hu, Koren & Volinsky 2008).
+
+Training uses ``implicit.cpu.als.AlternatingLeastSquares`` on a confidence matrix
+``C = 1 + alpha * w(count)`` for listened pairs (1 elsewhere), preference 1 for listened pairs,
+where ``w`` is the input weighting (``bm25``, ``log``, ``levels`` or ``binary``). After the last
+sweep the user factors are recomputed exactly against the final item factors, so a known user's
+vector is precisely the solution the fold-in computes for a new person:
+
+    x = (YᵀY + Yᵀ(C - I)Y + λI)⁻¹ YᵀC p
+
+with the new person's levels mapped to representative listen counts and weighted as in training.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from artistrec.data.dataset import Dataset
+from artistrec.models.base import EmbeddingSimilarityMixin, Recommender
+from artistrec.models.item_knn import (
+    add_prior,
+    bm25_length_norm,
+    check_positive,
+    check_weighting,
+    popularity_prior,
+    ratings_row,
+    weigh,
+)
+
+
+def check_seed(random_state: Any) -> int:
+    """Models must be reproducible: require an integer seed."""
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        raise ValueError(f"random_state must be an integer seed, got {random_state!r}")
+    return int(random_state)
+
+
+class ALS(EmbeddingSimilarityMixin, Recommender):
+    """Weighted-confidence ALS; similar artists by cosine/dot of item factors."""
+
+    name = "als"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.1,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        weighting: str = "log",
+        random_state: int = 0,
+    ) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.weighting = weighting
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ training
+    def _confidence(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        c = weigh(counts, self.weighting, self.length_norm_)
+        c.data = (1.0 + float(self.alpha) * c.data).astype(np.float32)
+        return c
+
+    def _fit(self, dataset: Dataset) -> None:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        check_weighting(self.weighting)
+        check_positive("factors", self.factors, integer=True)
+        check_positive("iterations", self.iterations, integer=True)
+        check_positive("regularization", self.regularization)
+        check_positive("alpha", self.alpha, allow_zero=True)
+        seed = check_seed(self.random_state)
+        self.prior_ = popularity_prior(self.seen_)
+        self.length_norm_ = bm25_length_norm(self.seen_)
+        conf = self._confidence(self.seen_)
+        # implicit's solvers are multi-threaded themselves; a multi-threaded BLAS underneath
+        # oversubscribes the cores (implicit warns about it), so BLAS gets one thread.
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = AlternatingLeastSquares(
+                factors=int(self.factors),
+                regularization=float(self.regularization),
+                alpha=1.0,  # the confidence is already in ``conf``
+                iterations=int(self.iterations),
+                random_state=seed,
+                calculate_training_loss=False,
+            )
+            model.fit(conf, show_progress=False)
+            # one exact user half-step against the final item factors (Cholesky, batched)
+            users = np.arange(conf.shape[0])
+            user_factors = model.recalculate_user(users, conf)
+        self.user_factors_ = np.ascontiguousarray(user_factors, dtype=np.float32)
+        self.item_factors_ = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+
+    # ------------------------------------------------------------------ scoring
+    def fold_in(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        """The exact ALS user vector for a person with ``levels`` (1..5) on ``items``."""
+        self._check_fitted()
+        y = self.item_factors_.astype(np.float64)
+        conf = self._confidence(ratings_row(items, levels, self.n_items))
+        yi = y[conf.indices]
+        c = conf.data.astype(np.float64)
+        a = y.T @ y + (yi.T * (c - 1.0)) @ yi + float(self.regularization) * np.eye(y.shape[1])
+        return np.linalg.solve(a, yi.T @ c).astype(np.float32)
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return add_prior(self.user_factors_[users] @ self.item_factors_.T, self.prior_)
+
+    def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        return add_prior(self.item_factors_ @ self.fold_in(items, levels), self.prior_)[0]
+
+    def _item_embeddings(self) -> np.ndarray:
+        return self.item_factors_
+
+    # ------------------------------------------------------------------ persistence
+    def _state(self) -> dict[str, Any]:
+        return {
+            "user_factors": self.user_factors_,
+            "item_factors": self.item_factors_,
+            "prior": self.prior_,
+            "length_norm": self.length_norm_,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.user_factors_ = np.asarray(state["user_factors"], dtype=np.float32)
+        self.item_factors_ = np.asarray(state["item_factors"], dtype=np.float32)
+        self.prior_ = np.asarray(state["prior"], dtype=np.float32)
+        self.length_norm_ = np.asarray(state["length_norm"], dtype=np.float32)
+        if self.user_factors_.shape[1] != self.item_factors_.shape[1]:
+            raise ValueError("user and item factors have different widths")
