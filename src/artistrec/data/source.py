@@ -27,8 +27,8 @@ DEFAULT_URL = "https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm
 ENV_DATA_DIR = "LASTFM_DATA_DIR"
 ENV_CACHE_DIR = "ARTISTREC_CACHE_DIR"
 ENV_URL = "ARTISTREC_DATA_URL"
-#: The GroupLens zip is about 2.5 MB; anything far smaller is not the data set.
-MIN_ZIP_BYTES = 1_000
+#: The smallest possible zip archive (an empty one) is 22 bytes; anything shorter is not a zip.
+MIN_ZIP_BYTES = 22
 
 
 def cache_dir() -> Path:
@@ -136,7 +136,7 @@ def download_dataset(
         if total and got != total:
             raise DownloadError(f"download from {url} was cut short: {got} of {total} bytes")
         if got < MIN_ZIP_BYTES:
-            raise DownloadError(f"download from {url} is only {got} bytes: not the data set zip")
+            raise DownloadError(f"download from {url} is only {got} bytes: not a zip archive")
         extract = Path(tmp) / "extract"
         try:
             with zipfile.ZipFile(zpath) as zf:
