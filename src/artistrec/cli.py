@@ -348,6 +348,13 @@ def evaluate_cmd(
     latency_requests: Annotated[
         int, typer.Option(help="Single new-user requests timed per fitted model (0 = skip).")
     ] = 200,
+    latency_runs: Annotated[
+        str, typer.Option(help="Time fold-in on the 'first' fit of each model or on 'all' fits.")
+    ] = "first",
+    max_users: Annotated[
+        int | None,
+        typer.Option(help="new-users: evaluate at most this many random users per fold."),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Directory for CSV, JSON and PNG results.")] = Path(
         "results"
     ),
@@ -392,6 +399,8 @@ def evaluate_cmd(
             n_revealed=ns,
             n_folds=folds or None,
             latency_requests=latency_requests,
+            latency_runs=latency_runs,
+            max_users=max_users,
             progress=progress,
         )
     except ValueError as exc:
@@ -406,6 +415,9 @@ def evaluate_cmd(
         "seeds": seed_list,
         "folds": folds,
         "n_revealed": ns,
+        "max_users": max_users,
+        "latency_requests": latency_requests,
+        "latency_runs": latency_runs,
         "models": spec,
         "data_fingerprint": ds.fingerprint,
     }
