@@ -65,6 +65,7 @@ def test_evaluate_end_to_end(synthetic_ds, protocol: str) -> None:
         seeds=(0, 1),
         n_folds=3,
         latency_requests=5,
+        latency_runs="all",
         progress=False,
     )
     folds = 3 if protocol == "new-users" else 1
@@ -145,8 +146,10 @@ def test_models_spec_and_errors(synthetic_ds) -> None:
 
 def test_fold_in_latency_positive(synthetic_ds) -> None:
     model = Popularity().fit(synthetic_ds)
-    med, p99 = fold_in_latency(model, synthetic_ds.interactions, n_requests=20)
-    assert 0 < med <= p99
+    med, p99, n = fold_in_latency(model, synthetic_ds.interactions, n_requests=20)
+    assert 0 < med <= p99 and n == 20
+    _, _, n = fold_in_latency(model, synthetic_ds.interactions, n_requests=50, budget_s=0.0)
+    assert n == 10  # the time budget stops timing after the minimum of 10 requests
 
 
 def test_paired_interval_t_hand_values() -> None:
@@ -205,3 +208,33 @@ def test_tune_uses_only_training_data(synthetic_ds, monkeypatch: pytest.MonkeyPa
         assert x.multiply(test_pairs).nnz == 0  # and no test listen was ever used
     sampled = tune(train, "popularity", {"by": ["listeners", "plays"]}, n_iter=1, seed=0)
     assert len(sampled.table) == 1
+
+
+def test_latency_first_run_only_and_max_users(synthetic_ds) -> None:
+    df = evaluate(
+        synthetic_ds,
+        ["popularity"],
+        protocol="new-users",
+        seeds=(0,),
+        n_folds=3,
+        n_revealed=(3, 5),
+        latency_requests=12,
+        max_users=4,
+        progress=False,
+    )
+    first = (df["fold"] == 0) & (df["seed"] == 0)
+    assert (
+        df.loc[first, "latency_median_ms"].gt(0).all() and (df.loc[first, "latency_n"] == 12).all()
+    )
+    assert (
+        df.loc[~first, "latency_median_ms"].isna().all()
+        and (df.loc[~first, "latency_n"] == 0).all()
+    )
+    assert (df["n_users"] == 4).all()
+    again = evaluate(
+        synthetic_ds, ["popularity"], protocol="new-users", seeds=(0,), n_folds=3,
+        n_revealed=(3, 5), latency_requests=0, max_users=4, progress=False,
+    )  # fmt: skip
+    np.testing.assert_allclose(again["ndcg"], df["ndcg"])  # the user sample is seeded
+    with pytest.raises(ValueError, match="latency_runs"):
+        evaluate(synthetic_ds, ["popularity"], latency_runs="some", progress=False)

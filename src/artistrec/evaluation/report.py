@@ -6,7 +6,6 @@ Everything here reads the runner's frames; no number is typed by hand.
 from __future__ import annotations
 
 import json
-import math
 import platform
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -42,15 +41,21 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in (*ALL_METRICS, *TIMING_COLUMNS, "n_users") if c in runs]
     grouped = runs.groupby(GROUP, dropna=False, sort=False)
     mean = grouped[cols].mean().add_suffix("_mean")
-    std = grouped[cols].std(ddof=1).fillna(0.0).add_suffix("_std")
-    out = pd.concat([grouped.size().rename("runs"), mean, std], axis=1).reset_index()
+    # std over the runs that have a value (NaN when fewer than two, e.g. latency timed once)
+    std = grouped[cols].std(ddof=1).add_suffix("_std")
+    parts = [grouped.size().rename("runs"), mean, std]
+    if "latency_n" in runs:
+        parts.append(grouped["latency_n"].sum().rename("latency_requests"))
+    out = pd.concat(parts, axis=1).reset_index()
     out["k"] = int(runs["k"].iloc[0])
     return out
 
 
 def _fmt(mean: float, std: float, digits: int = 4) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+    if mean is None or pd.isna(mean):
         return "-"
+    if std is None or pd.isna(std):
+        return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
@@ -66,7 +71,14 @@ def _rows(summary: pd.DataFrame, kind: str) -> tuple[list[str], list[list[str]]]
     if kind == "quality":
         header += [f"{m}@{k}" for m in TABLE_METRICS]
     else:
-        header += ["users/run", "train s", "eval s", "fold-in ms median", "fold-in ms p99"]
+        header += [
+            "users/run",
+            "train s",
+            "eval s",
+            "fold-in ms median",
+            "fold-in ms p99",
+            "timed requests",
+        ]
     rows = []
     for r in summary.itertuples(index=False):
         d = r._asdict()
@@ -82,6 +94,7 @@ def _rows(summary: pd.DataFrame, kind: str) -> tuple[list[str], list[list[str]]]
                 _fmt(d[f"{c}_mean"], d[f"{c}_std"], 3 if c.endswith("_s") else 2)
                 for c in TIMING_COLUMNS
             ]
+            row += [_n(d.get("latency_requests"))]
         rows.append(row)
     return header, rows
 

@@ -13,6 +13,7 @@ artists are removed from every list before scoring, whatever the model returns.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -50,6 +51,7 @@ from artistrec.models.registry import DEFAULT_MODEL, available_models, create_mo
 PROTOCOLS: tuple[str, ...] = ("warm", "new-users", "recbole")
 KEY_COLUMNS: list[str] = ["model", "protocol", "n_revealed", "fold", "seed"]
 TIMING_COLUMNS: list[str] = ["train_s", "eval_s", "latency_median_ms", "latency_p99_ms"]
+LATENCY_RUNS: tuple[str, ...] = ("first", "all")
 
 ModelsArg = Mapping[str, Mapping[str, Any] | Recommender | None] | Sequence[str]
 
@@ -150,13 +152,17 @@ def fold_in_latency(
     n_ratings: int = 10,
     k: int = 10,
     seed: int = 0,
-) -> tuple[float, float]:
-    """Median and p99 wall time (ms) of single ``recommend_new_user`` calls, timed in-process.
+    budget_s: float | None = None,
+) -> tuple[float, float, int]:
+    """Median and p99 wall time (ms) of single ``recommend_new_user`` calls, timed in-process,
+    and the number of timed requests.
 
     Profiles are ``n_ratings`` random artists (with their levels) of random training users.
+    With ``budget_s``, timing stops once that much time is spent (after at least 10 requests),
+    so a slow fold-in cannot stall a benchmark.
     """
     if n_requests < 1:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), 0
     train = sp.csr_matrix(train)
     rng = np.random.default_rng(seed)
     n_u = np.diff(train.indptr)
@@ -175,12 +181,16 @@ def fold_in_latency(
         )
     for p in profiles[:3]:  # warm-up: lazy caches, first-call allocations
         model.recommend_new_user(p, k=k)
-    times = np.empty(n_requests)
-    for i, p in enumerate(profiles):  # one request at a time, as served
+    times = []
+    start = time.perf_counter()
+    for p in profiles:  # one request at a time, as served
         t0 = time.perf_counter()
         model.recommend_new_user(p, k=k)
-        times[i] = time.perf_counter() - t0
-    return float(np.median(times) * 1e3), float(np.percentile(times, 99) * 1e3)
+        times.append(time.perf_counter() - t0)
+        if budget_s is not None and len(times) >= 10 and time.perf_counter() - start > budget_s:
+            break
+    t = np.asarray(times)
+    return float(np.median(t) * 1e3), float(np.percentile(t, 99) * 1e3), int(t.size)
 
 
 # ----------------------------------------------------------------------------- one fit
@@ -205,6 +215,7 @@ def _tasks(
     test_fraction: float,
     n_folds: int | None,
     user_fraction: float,
+    max_users: int | None,
 ) -> list[_Task]:
     x = dataset.interactions
     tasks: list[_Task] = []
@@ -223,8 +234,22 @@ def _tasks(
                 if n_folds
                 else [new_user_holdout(x, user_fraction, seed=seed, n_revealed=n_revealed)]
             )
+            if max_users is not None:
+                folds = [_subsample(f, max_users) for f in folds]
             tasks.extend(_Task(protocol, seed, f.fold, f.train, new_fold=f) for f in folds)
     return tasks
+
+
+def _subsample(fold: NewUserFold, max_users: int) -> NewUserFold:
+    """The fold with at most ``max_users`` evaluated users (seeded by fold and seed; training
+    is unchanged, so the left-out held-out users stay out of training)."""
+    if max_users < 1:
+        raise ValueError(f"max_users must be positive, got {max_users}")
+    if fold.users.size <= max_users:
+        return fold
+    rng = np.random.default_rng([fold.seed, fold.fold, 7919])
+    users = np.sort(rng.choice(fold.users, size=max_users, replace=False))
+    return dataclasses.replace(fold, users=users)
 
 
 def _score_task(
@@ -272,9 +297,20 @@ def evaluate_detailed(
     test_fraction: float = 0.2,
     user_fraction: float = 0.2,
     latency_requests: int = 200,
+    latency_runs: str = "first",
+    latency_budget_s: float | None = 60.0,
+    max_users: int | None = None,
     progress: bool = True,
 ) -> EvaluationResult:
-    """Like :func:`evaluate`, also returning per-user metrics."""
+    """Like :func:`evaluate`, also returning per-user metrics.
+
+    ``latency_runs="first"`` times fold-in on the first fit of each model only (NaN in the other
+    rows; ``"all"`` times every fit); ``latency_budget_s`` caps the time spent timing one fit.
+    ``max_users`` evaluates at most that many random held-out users per new-user fold (the same
+    users for every model and N), for models whose fold-in is slow.
+    """
+    if latency_runs not in LATENCY_RUNS:
+        raise ValueError(f"latency_runs must be one of {LATENCY_RUNS}, got {latency_runs!r}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -283,12 +319,14 @@ def evaluate_detailed(
     if not seeds:
         raise ValueError("seeds must not be empty")
     factories = _model_factories(models)
-    tasks = _tasks(dataset, protocol, seeds, n_revealed, test_fraction, n_folds, user_fraction)
+    tasks = _tasks(
+        dataset, protocol, seeds, n_revealed, test_fraction, n_folds, user_fraction, max_users
+    )
     rows: list[dict[str, Any]] = []
     user_frames: list[pd.DataFrame] = []
     bar = tqdm(total=len(factories) * len(tasks), desc=f"evaluate {protocol}", disable=not progress)
     try:
-        for task in tasks:
+        for t, task in enumerate(tasks):
             train_ds = dataset.with_interactions(task.train)
             for name, (factory, params_json) in factories.items():
                 bar.set_postfix_str(f"{name} seed={task.seed} fold={task.fold}")
@@ -299,8 +337,14 @@ def evaluate_detailed(
                 t0 = time.perf_counter()
                 results = _score_task(model, task, k)
                 eval_s = time.perf_counter() - t0
-                lat_med, lat_p99 = fold_in_latency(
-                    model, task.train, n_requests=latency_requests, k=k, seed=task.seed
+                n_lat = latency_requests if t == 0 or latency_runs == "all" else 0
+                lat_med, lat_p99, lat_n = fold_in_latency(
+                    model,
+                    task.train,
+                    n_requests=n_lat,
+                    k=k,
+                    seed=task.seed,
+                    budget_s=latency_budget_s,
                 )
                 for n, users, per_user, summary in results:
                     key = {
@@ -320,6 +364,7 @@ def evaluate_detailed(
                             "eval_s": eval_s,
                             "latency_median_ms": lat_med,
                             "latency_p99_ms": lat_p99,
+                            "latency_n": lat_n,
                             "params": params_json,
                         }
                     )
