@@ -23,6 +23,7 @@ page = st.navigation(
 )
 svc = get_service()
 st.sidebar.caption(
-    f"HetRec 2011 Last.fm · {svc.dataset.n_artists:,} artists · {svc.dataset.n_users:,} listeners"
+    f"Data: {svc.dataset.n_artists:,} artists, {svc.dataset.n_users:,} listeners "
+    f"(fingerprint {svc.dataset.fingerprint[:8]})"
 )
 page.run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -16,9 +18,10 @@ ds = svc.dataset
 EMBEDDING_PREFERENCE = ("als", "bpr", "seed-mf")
 
 
-@st.cache_data(show_spinner=False)
-def _summaries() -> dict[str, pd.DataFrame]:
-    return explore.load_benchmark_summaries()
+@st.cache_data(show_spinner=False, ttl=60)
+def _summaries(dirs: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """Benchmark summaries, re-read at most once a minute."""
+    return explore.load_benchmark_summaries([Path(d) for d in dirs])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -36,7 +39,7 @@ st.caption(
 
 # ----------------------------------------------------------------------------- benchmarks
 st.header("Benchmarks")
-summaries = _summaries()
+summaries = _summaries(tuple(str(d) for d in explore.benchmark_dirs()))
 if not summaries:
     st.info(
         "No benchmark results found. Run `artistrec evaluate --protocol warm` and "

@@ -1,0 +1,142 @@
+"""Unit tests of artistrec.explore (the web app's aggregates) on the synthetic data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from artistrec import explore
+from artistrec.data import Dataset
+
+
+def test_tag_frequency_counts_and_order(synthetic_ds: Dataset) -> None:
+    freq = explore.tag_frequency(synthetic_ds)
+    counts = synthetic_ds.tag_assignments["tag_index"].value_counts()
+    assert len(freq) == counts.size
+    assert freq["assignments"].sum() == len(synthetic_ds.tag_assignments)
+    assert freq["assignments"].is_monotonic_decreasing
+    assert list(freq["rank"]) == list(range(1, len(freq) + 1))
+    top = counts.index[0]
+    assert freq["tag"].iloc[0] == synthetic_ds.tag_names[top]
+    assert freq["assignments"].iloc[0] == counts.iloc[0]
+    assert explore.top_tags(synthetic_ds, 5)["tag"].tolist() == freq["tag"].head(5).tolist()
+
+
+def test_user_activity_and_top_users(synthetic_ds: Dataset) -> None:
+    ua = explore.user_activity(synthetic_ds)
+    x = synthetic_ds.interactions.toarray()
+    assert ua["plays"].tolist() == x.sum(axis=1).astype(np.int64).tolist()
+    assert ua["artists"].tolist() == (x > 0).sum(axis=1).tolist()
+    assert ua["friends"].sum() == synthetic_ds.friends.nnz
+    top = explore.top_users(synthetic_ds, 7)
+    assert len(top) == 7 and top["plays"].is_monotonic_decreasing
+    assert top["plays"].iloc[0] == ua["plays"].max()
+
+
+def test_artist_popularity_and_top_artists(synthetic_ds: Dataset) -> None:
+    pop = explore.artist_popularity(synthetic_ds)
+    x = synthetic_ds.interactions.toarray()
+    assert len(pop) == synthetic_ds.n_artists
+    assert pop["plays"].is_monotonic_decreasing
+    by_id = pop.set_index("artist_id")
+    a = 3
+    assert by_id.loc[synthetic_ds.artist_ids[a], "plays"] == int(x[:, a].sum())
+    assert by_id.loc[synthetic_ds.artist_ids[a], "listeners"] == int((x[:, a] > 0).sum())
+    top = explore.top_artists(synthetic_ds, 5, by="listeners")
+    assert top["listeners"].tolist() == sorted((x > 0).sum(axis=0), reverse=True)[:5]
+    with pytest.raises(ValueError, match="by must be"):
+        explore.top_artists(synthetic_ds, by="fame")
+
+
+def test_dataset_stats(synthetic_ds: Dataset) -> None:
+    stats = explore.dataset_stats(synthetic_ds)
+    assert stats["users"] == synthetic_ds.n_users
+    assert stats["total_plays"] == pytest.approx(float(synthetic_ds.interactions.sum()))
+    assert stats["density"] == pytest.approx(
+        synthetic_ds.interactions.nnz / (synthetic_ds.n_users * synthetic_ds.n_artists)
+    )
+    assert 0 <= stats["share_artists_one_listener"] <= 1
+
+
+def test_histogram_linear_and_log() -> None:
+    values = np.array([1, 2, 3, 10, 100, 1000, 0, np.nan])
+    lin = explore.histogram(values, bins=4)
+    assert lin["count"].sum() == 7  # NaN dropped, 0 kept
+    log = explore.histogram(values, bins=3, log=True)
+    assert log["count"].sum() == 6  # 0 dropped on a log axis
+    assert np.allclose(np.diff(np.log10(log["start"])), 1.0)
+    assert explore.histogram(np.array([]), bins=3).empty
+
+
+def test_item_embeddings_and_norms(synthetic_ds: Dataset) -> None:
+    emb = np.random.default_rng(0).normal(size=(synthetic_ds.n_artists, 4)).astype(np.float32)
+    assert explore.item_embeddings(SimpleNamespace(item_factors_=emb)) is not None
+    assert explore.item_embeddings(SimpleNamespace(item_scores_=np.ones(3))) is None
+    norms = explore.embedding_norms(synthetic_ds, emb)
+    listened = synthetic_ds.artist_listeners() > 0
+    assert len(norms) == int(listened.sum())
+    assert np.allclose(norms["norm"], np.linalg.norm(emb[listened], axis=1))
+    # norms that grow with listeners correlate perfectly by rank
+    scaled = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    scaled *= (synthetic_ds.artist_listeners() + 1)[:, None]
+    rho = explore.norm_listener_correlation(explore.embedding_norms(synthetic_ds, scaled))
+    assert rho > 0.99  # float32 rounding can split ties
+    with pytest.raises(ValueError, match="shape"):
+        explore.embedding_norms(synthetic_ds, emb[:-1])
+
+
+def test_embedding_map_is_deterministic(synthetic_ds: Dataset) -> None:
+    emb = np.random.default_rng(1).normal(size=(synthetic_ds.n_artists, 6)).astype(np.float32)
+    a = explore.embedding_map(synthetic_ds, emb, n=60, seed=0)
+    b = explore.embedding_map(synthetic_ds, emb, n=60, seed=0)
+    assert list(a.columns) == ["x", "y", "name", "listeners", "genre"]
+    assert len(a) == 60 and a["listeners"].is_monotonic_decreasing
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="at least 5"):
+        explore.embedding_map(synthetic_ds, emb, n=2)
+
+
+def test_artist_genre_uses_common_tags(synthetic_ds: Dataset) -> None:
+    artists = np.arange(synthetic_ds.n_artists)
+    genres = explore.artist_genre(synthetic_ds, artists, keep=3)
+    common = set(explore.tag_frequency(synthetic_ds)["tag"].head(3))
+    assert set(genres) <= common | {"other", "untagged"}
+    untagged = np.diff(synthetic_ds.artist_tags.indptr) == 0
+    assert (genres[untagged] == "untagged").all()
+
+
+def test_training_curves() -> None:
+    model = SimpleNamespace(train_loss_=np.array([3.0, 2.0, 1.0]), test_loss_=np.array([]))
+    curves = explore.training_curves(model)
+    assert curves["split"].unique().tolist() == ["train"]
+    assert curves["epoch"].tolist() == [1, 2, 3]
+    assert explore.training_curves(SimpleNamespace()) is None
+
+
+def test_benchmark_summaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sub").mkdir()
+    pd.DataFrame(
+        {
+            "model": ["a", "b", "a"],
+            "n_revealed": [3, 3, 5],
+            "ndcg_mean": [0.1, 0.2, 0.3],
+            "ndcg_std": [0.01, 0.02, 0.03],
+        }
+    ).to_csv(tmp_path / "sub" / "new-users_summary.csv", index=False)
+    (tmp_path / "broken_summary.csv").write_text("")
+    monkeypatch.setenv("ARTISTREC_RESULTS_DIR", str(tmp_path))
+    assert explore.benchmark_dirs() == [tmp_path]
+    found = explore.load_benchmark_summaries()
+    assert list(found) == ["new-users"]
+    summary = found["new-users"]
+    assert explore.summary_metrics(summary) == ["ndcg"]
+    long = explore.benchmark_metric(summary, "ndcg")
+    assert long["mean"].tolist() == [0.1, 0.2, 0.3]
+    assert long["n_revealed"].tolist() == [3, 3, 5]
+    with pytest.raises(ValueError, match="not in the summary"):
+        explore.benchmark_metric(summary, "recall")
+    assert explore.load_benchmark_summaries([tmp_path / "missing"]) == {}
