@@ -47,11 +47,13 @@ def data_info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Print the data set's statistics (as in the HetRec readme)."""
+    from rich.markup import escape
+
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
     except DataError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
     stats = ds.summary()
     if as_json:
         print(json.dumps({"fingerprint": ds.fingerprint, **stats}, indent=2))
@@ -78,28 +80,64 @@ def data_validate(
     path: Annotated[Path, typer.Argument(help="Directory with the HetRec files to check.")],
 ) -> None:
     """Validate the files in PATH: fatal problems exit 1; findings are listed."""
+    from rich.markup import escape
+
     try:
-        with console.status(f"validating {path}"):
+        with console.status(f"validating {escape(str(path))}"):
             ds = load_dataset(path, use_cache=False, download=False)
     except DataError as exc:
-        fail(f"invalid data: {exc}")
-    console.print(f"[green]ok[/]: {path} loads ({ds.n_users:,} users, {ds.n_artists:,} artists)")
+        fail(escape(f"invalid data: {exc}"))
+    console.print(
+        f"[green]ok[/]: {escape(str(path))} loads ({ds.n_users:,} users, {ds.n_artists:,} artists)",
+        soft_wrap=True,
+    )
     console.print(f"{len(ds.findings)} finding(s):")
     for f in ds.findings:
-        console.print(f"  - {f}")
+        console.print(f"  - {escape(f)}", soft_wrap=True)
 
 
 @data_app.command("download")
 def data_download(
     url: Annotated[str | None, typer.Option(help="Zip URL (default: GroupLens).")] = None,
     dest: Annotated[Path | None, typer.Option(help="Cache root (default: user cache).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the server.")] = 30.0,
 ) -> None:
     """Download the data set into the cache (no-op when it is already there)."""
+    from rich.markup import escape
+
     try:
-        path = download_dataset(url=url, dest_root=dest)
+        path = download_dataset(url=url, dest_root=dest, timeout=timeout)
     except DataError as exc:
-        fail(str(exc))
-    console.print(f"data set ready at {path}")
+        fail(escape(str(exc)))
+    console.print(f"data set ready at {escape(str(path))}", soft_wrap=True)
+
+
+@data_app.command("synthetic")
+def data_synthetic(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the six HetRec files to.")],
+    users: Annotated[int, typer.Option(min=1, help="Number of users.")] = 1892,
+    artists: Annotated[int, typer.Option(min=1, help="Number of artists.")] = 17632,
+    tags: Annotated[
+        int | None, typer.Option(min=1, help="Number of tags (default: ~artists/1.5).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Write a synthetic data set in the HetRec format (tests, scale benchmarks)."""
+    from rich.markup import escape
+
+    from artistrec.data.synthetic import SyntheticSpec, generate
+
+    n_tags = tags if tags is not None else max(1, round(artists / 1.5))
+    spec = SyntheticSpec(n_users=users, n_artists=artists, n_tags=n_tags, seed=seed)
+    try:
+        path = generate(out_dir, spec, progress=progress)
+    except (OSError, ValueError) as exc:
+        fail(escape(f"could not write synthetic data to {out_dir}: {exc}"))
+    console.print(
+        f"wrote {users:,} users, {artists:,} artists, {n_tags:,} tags to {escape(str(path))}",
+        soft_wrap=True,
+    )
 
 
 # ----------------------------------------------------------------------------- models & serving
