@@ -189,20 +189,24 @@ class RecommenderService:
         self._listeners = ds.artist_listeners()
         # most listened first, ties by index (stable)
         self._pop_order = np.argsort(-self._listeners, kind="stable")
-        rank = np.empty_like(self._pop_order)
-        rank[self._pop_order] = np.arange(self._pop_order.size)
         by_name: dict[str, int] = {}
         for idx in self._pop_order:  # first seen = most listened among same folded name
             by_name.setdefault(self._folded.iat[idx], int(idx))
         self._by_folded = by_name
         self._unique_folded = list(by_name)
-        # co-listening (binary, columns scaled to unit norm) and tag profiles, for reasons
-        x = (ds.interactions > 0).astype(np.float32).tocsc()
+        # one feature row per artist: co-listening (binary, unit norm) next to sqrt(1/2) x the
+        # unit-norm tag profile, so a row dot product = listener cosine + tag cosine / 2 (reasons)
+        x = (ds.interactions > 0).astype(np.float32).T.tocsr()
         norms = np.sqrt(np.maximum(self._listeners, 1)).astype(np.float32)
-        self._colisten = (x @ sp.diags(1.0 / norms)).tocsc()
+        colisten = sp.diags(1.0 / norms) @ x
         t = sp.csr_matrix(ds.artist_tags, dtype=np.float32)
         tn = np.sqrt(np.asarray(t.multiply(t).sum(axis=1)).ravel())
-        self._tagprof = sp.csr_matrix(sp.diags(1.0 / np.maximum(tn, 1e-12)) @ t, dtype=np.float32)
+        tagprof = sp.diags(np.sqrt(0.5) / np.maximum(tn, 1e-12)) @ t
+        self._features = sp.csr_matrix(sp.hstack([colisten, tagprof]), dtype=np.float32)
+        self._ids = ds.artists["id"].to_numpy(np.int64)
+        self._urls = np.asarray(
+            [str(u) if isinstance(u, str) else "" for u in ds.artists["url"]], object
+        )
         pop = np.log1p(self._listeners.astype(np.float64))
         self._pop_norm = (pop / max(pop.max(initial=0.0), 1e-12)).astype(np.float32)
 
@@ -361,13 +365,12 @@ class RecommenderService:
         return [self._hit(int(i)) for i in order[:limit]]
 
     def _hit(self, idx: int) -> ArtistHit:
-        row = self.dataset.artists.iloc[idx]
         return ArtistHit(
             index=idx,
-            id=int(row["id"]),
-            name=str(row["name"]),
+            id=int(self._ids[idx]),
+            name=str(self._names[idx]),
             listeners=int(self._listeners[idx]),
-            url=str(row["url"] or ""),
+            url=self._urls[idx],
         )
 
     def resolve_artist(self, name_or_id: str | int) -> int:
@@ -496,9 +499,8 @@ class RecommenderService:
         """(len(items), len(anchors)) similarity: co-listening cosine plus half the tag cosine."""
         if items.size == 0 or anchors.size == 0:
             return np.zeros((items.size, anchors.size), np.float32)
-        co = (self._colisten[:, items].T @ self._colisten[:, anchors]).toarray()
-        tg = (self._tagprof[items] @ self._tagprof[anchors].T).toarray()
-        return (co + 0.5 * tg).astype(np.float32)
+        f = self._features
+        return np.asarray((f[items] @ f[anchors].T).toarray(), dtype=np.float32)
 
     def _reasons(self, items: np.ndarray, anchors: np.ndarray, verb: str) -> list[str]:
         """'because you {verb} X and Y' from the two anchors most similar to each item."""
@@ -524,15 +526,13 @@ class RecommenderService:
         if not np.all(finite):  # never hand NaN/inf to JSON encoders
             items, scores = items[finite], scores[finite]
             reasons = [r for r, f in zip(reasons, finite, strict=True) if f]
-        art = self.dataset.artists
-        ids = art["id"].to_numpy()
-        urls = art["url"].to_numpy(object)
+        ids, urls = self._ids, self._urls
         return [
             Recommendation(
                 artist_id=int(ids[i]),
                 index=int(i),
                 name=str(self._names[i]),
-                url=str(urls[i] or ""),
+                url=urls[i],
                 score=float(s),
                 tags=self._top_tags(int(i))[:3],
                 reason=r,
