@@ -222,6 +222,7 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
             )
         self.user_factors_ = U
         self.item_factors_ = V
+        self._item_gram = None
         self.train_loss_ = train_loss
         self.test_loss_ = test_loss
         self.objective_ = objective_curve
@@ -255,7 +256,9 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
         A = (Vr.T @ Vr).astype(np.float64)
         A += max(l2 * scale / n, RIDGE_FLOOR) * np.eye(V.shape[1])
         if grav:
-            A += (grav * scale / (n * m)) * (V.T @ V).astype(np.float64)
+            if getattr(self, "_item_gram", None) is None:  # derived from V, cached, not saved
+                self._item_gram = (V.T @ V).astype(np.float64)
+            A += (grav * scale / (n * m)) * self._item_gram
         return np.linalg.solve(A, (Vr.T @ r).astype(np.float64)).astype(np.float32)
 
     def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -278,6 +281,7 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
     def _set_state(self, state: dict[str, Any]) -> None:
         self.user_factors_ = np.asarray(state["user_factors"], dtype=np.float32)
         self.item_factors_ = np.asarray(state["item_factors"], dtype=np.float32)
+        self._item_gram = None
         self.train_loss_ = np.asarray(state["train_loss"], dtype=np.float32)
         self.test_loss_ = np.asarray(state["test_loss"], dtype=np.float32)
         self.objective_ = np.asarray(state["objective"], dtype=np.float32)
