@@ -29,6 +29,8 @@ def test_interactions_are_float32_csr_raw_counts(ds: Dataset) -> None:
     assert m.shape == (3, 4)
     np.testing.assert_array_equal(ds.user_ids, [2, 4, 6])
     np.testing.assert_array_equal(ds.artist_ids, [1, 3, 5, 7])
+    assert ds.users is ds.user_map and ds.artists_map is ds.artist_map  # names in the docs
+    assert ds.artists_map.index([5]).tolist() == [2]
     expected = np.array(
         [[500, 20000, 0, 0], [1, 0, 70000, 0], [0, 3000, 0, 0]],
         dtype=np.float32,

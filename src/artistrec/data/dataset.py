@@ -206,6 +206,16 @@ class Dataset:
         return int(self.tag_ids.size)
 
     @property
+    def users(self) -> IdMap:
+        """The user :class:`IdMap` (alias of ``user_map``, the name docs/ARCHITECTURE.md uses)."""
+        return self.user_map
+
+    @property
+    def artists_map(self) -> IdMap:
+        """The artist :class:`IdMap` (alias of ``artist_map``, as in docs/ARCHITECTURE.md)."""
+        return self.artist_map
+
+    @property
     def user_ids(self) -> np.ndarray:
         """Original user ids by row index."""
         return self.user_map.ids
