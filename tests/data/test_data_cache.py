@@ -152,9 +152,11 @@ def test_real_cache_is_equal_and_faster(
     t0 = time.perf_counter()
     parsed = load_dataset(real)  # parses and writes this test's empty cache
     parse_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    cached = load_dataset(real)
-    cached_s = time.perf_counter() - t0
+    cached_s = float("inf")
+    for _ in range(3):  # best of three: robust to a busy machine
+        t0 = time.perf_counter()
+        cached = load_dataset(real)
+        cached_s = min(cached_s, time.perf_counter() - t0)
     assert_same(parsed, cached)
     assert cached.artist_names[cached.artist_map.index([725])[0]] == "Titãs"
     assert cached_s < parse_s
