@@ -393,6 +393,10 @@ def evaluate_cmd(
         int | None,
         typer.Option(help="new-users: evaluate at most this many random users per fold."),
     ] = None,
+    fixed_test: Annotated[
+        bool,
+        typer.Option(help="new-users: score every N against the artists left after the largest N."),
+    ] = False,
     out: Annotated[Path, typer.Option(help="Directory for CSV, JSON and PNG results.")] = Path(
         "results"
     ),
@@ -439,6 +443,7 @@ def evaluate_cmd(
             latency_requests=latency_requests,
             latency_runs=latency_runs,
             max_users=max_users,
+            fixed_test=fixed_test,
             progress=progress,
         )
     except ValueError as exc:
@@ -454,6 +459,7 @@ def evaluate_cmd(
         "folds": folds,
         "n_revealed": ns,
         "max_users": max_users,
+        "fixed_test": fixed_test,
         "latency_requests": latency_requests,
         "latency_runs": latency_runs,
         "models": spec,
