@@ -138,3 +138,13 @@ def test_split_arguments_are_checked(synthetic_ds) -> None:
         recbole_split(x, ratios=(0.8, 0.2))
     with pytest.raises(TypeError, match="sparse"):
         warm_split(np.ones((3, 3)))
+
+
+def test_new_user_fixed_test_is_the_same_for_every_n(synthetic_ds) -> None:
+    x = synthetic_ds.interactions
+    f = new_user_holdout(x, user_fraction=0.3, seed=2, fixed_test=True)
+    g = new_user_holdout(x, user_fraction=0.3, seed=2)
+    assert _same(f.test[3], f.test[10]) and _same(f.test[10], g.test[10])
+    assert _same(f.revealed[3], g.revealed[3])
+    assert not _pairs(f.test[3]) & _pairs(f.revealed[10])
+    assert g.test[3].nnz == f.test[3].nnz + 7 * f.users.size  # default: the rest after N = 3

@@ -67,11 +67,15 @@ def _rows(summary: pd.DataFrame, kind: str) -> tuple[list[str], list[list[str]]]
     if kind not in ("quality", "cost"):
         raise ValueError(f"kind must be 'quality' or 'cost', got {kind!r}")
     k = int(summary["k"].iloc[0])
-    header = ["model", "protocol", "N", "runs"]
     if kind == "quality":
-        header += [f"{m}@{k}" for m in TABLE_METRICS]
+        header = ["model", "protocol", "N", "runs"] + [f"{m}@{k}" for m in TABLE_METRICS]
     else:
-        header += [
+        # one fit serves every N of a fold, so cost is per (model, protocol)
+        summary = summary.drop_duplicates(["model", "protocol"])
+        header = [
+            "model",
+            "protocol",
+            "fits",
             "users/run",
             "train s",
             "eval s",
@@ -82,14 +86,14 @@ def _rows(summary: pd.DataFrame, kind: str) -> tuple[list[str], list[list[str]]]
     rows = []
     for r in summary.itertuples(index=False):
         d = r._asdict()
-        row = [str(d["model"]), str(d["protocol"]), _n(d["n_revealed"]), str(d["runs"])]
         if kind == "quality":
+            row = [str(d["model"]), str(d["protocol"]), _n(d["n_revealed"]), str(d["runs"])]
             row += [
                 _fmt(d[f"{m}_mean"], d[f"{m}_std"], 2 if m == "novelty" else 4)
                 for m in TABLE_METRICS
             ]
         else:
-            row += [f"{d['n_users_mean']:.0f}"]
+            row = [str(d["model"]), str(d["protocol"]), str(d["runs"]), f"{d['n_users_mean']:.0f}"]
             row += [
                 _fmt(d[f"{c}_mean"], d[f"{c}_std"], 3 if c.endswith("_s") else 2)
                 for c in TIMING_COLUMNS

@@ -216,6 +216,7 @@ def _tasks(
     n_folds: int | None,
     user_fraction: float,
     max_users: int | None,
+    fixed_test: bool,
 ) -> list[_Task]:
     x = dataset.interactions
     tasks: list[_Task] = []
@@ -230,9 +231,15 @@ def _tasks(
             )
         else:
             folds = (
-                new_user_kfold(x, n_folds=n_folds, seed=seed, n_revealed=n_revealed)
+                new_user_kfold(
+                    x, n_folds=n_folds, seed=seed, n_revealed=n_revealed, fixed_test=fixed_test
+                )
                 if n_folds
-                else [new_user_holdout(x, user_fraction, seed=seed, n_revealed=n_revealed)]
+                else [
+                    new_user_holdout(
+                        x, user_fraction, seed=seed, n_revealed=n_revealed, fixed_test=fixed_test
+                    )
+                ]
             )
             if max_users is not None:
                 folds = [_subsample(f, max_users) for f in folds]
@@ -300,6 +307,7 @@ def evaluate_detailed(
     latency_runs: str = "first",
     latency_budget_s: float | None = 60.0,
     max_users: int | None = None,
+    fixed_test: bool = False,
     progress: bool = True,
 ) -> EvaluationResult:
     """Like :func:`evaluate`, also returning per-user metrics.
@@ -307,7 +315,8 @@ def evaluate_detailed(
     ``latency_runs="first"`` times fold-in on the first fit of each model only (NaN in the other
     rows; ``"all"`` times every fit); ``latency_budget_s`` caps the time spent timing one fit.
     ``max_users`` evaluates at most that many random held-out users per new-user fold (the same
-    users for every model and N), for models whose fold-in is slow.
+    users for every model and N), for models whose fold-in is slow. ``fixed_test`` scores every N
+    of a new user against the same test artists (those not revealed at the largest N).
     """
     if latency_runs not in LATENCY_RUNS:
         raise ValueError(f"latency_runs must be one of {LATENCY_RUNS}, got {latency_runs!r}")
@@ -320,7 +329,15 @@ def evaluate_detailed(
         raise ValueError("seeds must not be empty")
     factories = _model_factories(models)
     tasks = _tasks(
-        dataset, protocol, seeds, n_revealed, test_fraction, n_folds, user_fraction, max_users
+        dataset,
+        protocol,
+        seeds,
+        n_revealed,
+        test_fraction,
+        n_folds,
+        user_fraction,
+        max_users,
+        fixed_test,
     )
     rows: list[dict[str, Any]] = []
     user_frames: list[pd.DataFrame] = []

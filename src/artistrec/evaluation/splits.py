@@ -7,7 +7,10 @@ Three protocols:
 - :func:`new_user_holdout` / :func:`new_user_kfold`: whole users removed from training; each
   evaluated held-out user reveals ``N`` random artists with their 1-5 levels (the fold-in
   input) and the rest of their artists is the test set. The revealed sets are nested
-  (3 within 5 within 10) and the evaluated user set is the same for every ``N``.
+  (3 within 5 within 10) and the evaluated user set is the same for every ``N``. By default the
+  test set is "everything not revealed" (it shrinks as N grows); with ``fixed_test=True`` it is
+  the artists not revealed at the largest N, identical for every N, so a metric-vs-N curve shows
+  only the effect of revealing more.
 - :func:`recbole_split`: RecBole's random per-user 80/10/10 ratio split (same rounding rules as
   ``recbole.data.dataset.Dataset._calcu_split_ids``) into train / valid / test.
 
@@ -163,8 +166,9 @@ class NewUserFold:
 
     ``train`` has every row of ``held_out`` emptied; ``users`` are the held-out users that are
     evaluated (at least ``max(n_revealed) + 1`` artists). ``revealed[N]`` holds N artists of
-    each evaluated user as 1-5 levels; ``test[N]`` holds the rest of that user's artists
-    (raw counts). Both are CSR over the full shape with only ``users``' rows filled.
+    each evaluated user as 1-5 levels; ``test[N]`` holds the rest of that user's artists (raw
+    counts; with ``fixed_test`` the artists beyond the largest N, the same for every N). Both are
+    CSR over the full shape with only ``users``' rows filled.
     """
 
     fold: int
@@ -197,6 +201,7 @@ def _new_user_fold(
     fold: int,
     seed: int,
     min_items: int | None,
+    fixed_test: bool = False,
 ) -> NewUserFold:
     n_u = np.diff(m.indptr)
     need = max(ns) + 1 if min_items is None else int(min_items)
@@ -215,7 +220,7 @@ def _new_user_fold(
         rev = _select(m, entry_eval & (ranks < n))
         rev.data = to_levels(rev.data).astype(np.float32)
         revealed[n] = rev
-        test[n] = _select(m, entry_eval & (ranks >= n))
+        test[n] = _select(m, entry_eval & (ranks >= (max(ns) if fixed_test else n)))
     return NewUserFold(
         fold=fold,
         seed=seed,
@@ -233,6 +238,7 @@ def new_user_holdout(
     seed: int = 0,
     n_revealed: Sequence[int] = DEFAULT_N_REVEALED,
     min_items: int | None = None,
+    fixed_test: bool = False,
 ) -> NewUserFold:
     """Remove a random ``user_fraction`` of users from training; evaluate them as new users.
 
@@ -244,7 +250,7 @@ def new_user_holdout(
     rng = np.random.default_rng(seed)
     n_held = max(1, int(round(user_fraction * m.shape[0])))
     held = np.sort(rng.permutation(m.shape[0])[:n_held])
-    return _new_user_fold(m, held, ns, rng, fold=0, seed=seed, min_items=min_items)
+    return _new_user_fold(m, held, ns, rng, 0, seed, min_items, fixed_test)
 
 
 def new_user_kfold(
@@ -253,6 +259,7 @@ def new_user_kfold(
     seed: int = 0,
     n_revealed: Sequence[int] = DEFAULT_N_REVEALED,
     min_items: int | None = None,
+    fixed_test: bool = False,
 ) -> list[NewUserFold]:
     """K-fold cross-validation over users: each fold holds out 1/``n_folds`` of the users.
 
@@ -267,6 +274,6 @@ def new_user_kfold(
     rng = np.random.default_rng(seed)
     parts = np.array_split(rng.permutation(m.shape[0]), n_folds)
     return [
-        _new_user_fold(m, np.sort(p), ns, rng, fold=i, seed=seed, min_items=min_items)
+        _new_user_fold(m, np.sort(p), ns, rng, i, seed, min_items, fixed_test)
         for i, p in enumerate(parts)
     ]
