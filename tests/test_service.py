@@ -217,3 +217,19 @@ def test_explicit_model_path_missing(synthetic_ds: Dataset, tmp_path) -> None:
     svc = RecommenderService(synthetic_ds, model_path=tmp_path / "nope.npz")
     with pytest.raises(ArtifactError, match="not found"):
         svc.model()
+
+
+@pytest.mark.integration
+def test_real_data_names_and_fold_in(real_ds: Dataset) -> None:
+    svc = RecommenderService(real_ds, models={"default": create_model("popularity").fit(real_ds)})
+    assert svc.resolve_artist("beyonce") == 295  # accent-insensitive exact match
+    assert svc.resolve_artist("BRITNEY SPEARS") == 289
+    assert svc.search_artists("", limit=1)[0].name == "Lady Gaga"
+    with pytest.raises(UnknownArtistError) as exc:
+        svc.resolve_artist("britny spears")
+    assert exc.value.suggestions[0] == "Britney Spears"
+    # full-width and ASCII spellings fold together; the most listened one wins
+    assert fold("ＲＥＤ") == fold("Red")
+    recs = svc.recommend_for_ratings({289: 5, 295: 4}, k=20)
+    assert len(recs) == 20 and not {289, 295} & {r.artist_id for r in recs}
+    assert all(r.reason for r in recs) and recs[0].tags
