@@ -179,11 +179,14 @@ with right:
 
     if ratings:
         st.subheader("3 · Recommended for you")
-        names = (
-            " and ".join(map(md, picked.values())) if len(picked) <= 3 else f"{len(picked)} artists"
+        rated = [f"{md(picked[a])} (level {lv})" for a, lv in ratings.items()]
+        based_on = (
+            (", ".join(rated[:-1]) + " and " + rated[-1] if len(rated) > 1 else rated[0])
+            if len(rated) <= 3
+            else f"{len(rated)} rated artists"
         )
         st.caption(
-            f"{len(recs)} artists for {names}, computed in {elapsed_ms:.0f} ms. "
+            f"{len(recs)} artists for {based_on}, computed in {elapsed_ms:.0f} ms. "
             "Artists you rated are never included."
         )
         action = ("Not interested", ":material/block:", "hide", hide_artist)
