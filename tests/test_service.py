@@ -192,14 +192,15 @@ def test_similar(svc: RecommenderService) -> None:
 
 
 def test_model_trained_saved_and_reloaded(synthetic_ds: Dataset) -> None:
-    path = default_model_path("popularity", synthetic_ds.fingerprint)
+    name = "popularity"  # a named (not "default") model: independent of the registry's choice
+    path = default_model_path(name, synthetic_ds.fingerprint)
     path.unlink(missing_ok=True)
     svc = RecommenderService(synthetic_ds, train_if_missing=False)
     with pytest.raises(ArtifactError):
-        svc.model()
+        svc.model(name)
     svc = RecommenderService(synthetic_ds)
     results: list = []
-    threads = [threading.Thread(target=lambda: results.append(svc.model())) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: results.append(svc.model(name))) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
@@ -207,10 +208,18 @@ def test_model_trained_saved_and_reloaded(synthetic_ds: Dataset) -> None:
     assert len({id(m) for m in results}) == 1, "concurrent first calls must share one model"
     assert path.is_file()
     again = RecommenderService(synthetic_ds, train_if_missing=False)
-    assert again.model().name == "popularity"
-    old = again.model()
-    assert again.reload() is not old and again.model() is not old
-    assert again.model_info()["data_fingerprint"] == synthetic_ds.fingerprint
+    assert again.model(name).name == name
+    old = again.model(name)
+    assert again.reload(name) is not old and again.model(name) is not old
+    assert again.model_info(name)["data_fingerprint"] == synthetic_ds.fingerprint
+
+
+def test_default_model_follows_registry(synthetic_ds: Dataset) -> None:
+    from artistrec.models.registry import DEFAULT_MODEL
+
+    svc = RecommenderService(synthetic_ds)
+    assert svc.model().name == DEFAULT_MODEL
+    assert default_model_path(DEFAULT_MODEL, synthetic_ds.fingerprint).is_file()
 
 
 def test_explicit_model_path_missing(synthetic_ds: Dataset, tmp_path) -> None:
