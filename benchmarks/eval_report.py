@@ -30,10 +30,13 @@ TITLES = {
 def section(results: Path, docs: Path, protocol: str) -> list[str]:
     doc = json.loads((results / f"{protocol}.json").read_text(encoding="utf-8"))
     meta = doc["meta"]
+    title = TITLES[protocol]
+    if meta.get("max_users"):
+        title += f" ({meta['max_users']} random users per fold, for slow fold-in models)"
     summary = pd.DataFrame(doc["summary"])
     summary["n_revealed"] = summary["n_revealed"].astype("Float64")
     lines = [
-        f"### {TITLES[protocol]}",
+        f"### {title}",
         "",
         f"Run {meta['created']} (Python {meta['python']}, {meta['machine']}); "
         f"k={meta['k']}, seeds={meta['seeds']}"
@@ -76,8 +79,9 @@ def section(results: Path, docs: Path, protocol: str) -> list[str]:
 def main(results: Path, docs: Path) -> None:
     lines = [BEGIN, ""]
     for protocol in TITLES:
-        if (results / f"{protocol}.json").exists():
-            lines += section(results, docs, protocol)
+        for where in (results, results / "sampled"):
+            if (where / f"{protocol}.json").exists():
+                lines += section(where, docs, protocol)
     lines += [END]
     block = "\n".join(lines)
     text = docs.read_text(encoding="utf-8") if docs.exists() else ""
