@@ -1,0 +1,39 @@
+"""Every registered model trains on the real HetRec data in reasonable time and beats popularity."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+import artistrec
+from artistrec.data import Dataset
+from artistrec.models.base import Recommender
+
+MODEL_NAMES = [n for n in artistrec.available_models() if n not in ("default", "popularity")]
+
+#: Generous wall-clock bound for one fit on the 80% split (2 shared cores).
+MAX_FIT_SECONDS = 120.0
+
+
+@pytest.fixture(scope="module")
+def popularity_ndcg(
+    real_ds: Dataset, warm_eval: Callable[[Recommender, Dataset, int], float]
+) -> float:
+    return warm_eval(artistrec.create_model("popularity"), real_ds, 0)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_trains_on_real_data_and_beats_popularity(
+    name: str,
+    real_ds: Dataset,
+    popularity_ndcg: float,
+    warm_eval: Callable[[Recommender, Dataset, int], float],
+) -> None:
+    start = time.perf_counter()
+    ndcg = warm_eval(artistrec.create_model(name), real_ds, 0)
+    elapsed = time.perf_counter() - start
+    assert elapsed < MAX_FIT_SECONDS, f"{name} took {elapsed:.0f}s"
+    assert ndcg > 1.2 * popularity_ndcg, f"{name}: NDCG@10 {ndcg:.4f} vs {popularity_ndcg:.4f}"
