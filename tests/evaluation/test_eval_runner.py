@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from artistrec.evaluation.metrics import ALL_METRICS, hit_matrix
+from artistrec.evaluation.metrics import ALL_METRICS, evaluate_lists, hit_matrix
 from artistrec.evaluation.runner import (
     compare,
     default_model_names,
@@ -238,3 +238,24 @@ def test_latency_first_run_only_and_max_users(synthetic_ds) -> None:
     np.testing.assert_allclose(again["ndcg"], df["ndcg"])  # the user sample is seeded
     with pytest.raises(ValueError, match="latency_runs"):
         evaluate(synthetic_ds, ["popularity"], latency_runs="some", progress=False)
+
+
+def test_tune_on_given_valid_split(synthetic_ds) -> None:
+    r = recbole_split(synthetic_ds.interactions, seed=0)
+    train = synthetic_ds.with_interactions(r.train)
+    res = tune(train, "popularity", {"by": ["listeners", "plays"]}, valid=r.valid)
+    assert len(res.table) == 2 and 0 < res.best_score <= 1
+    manual = evaluate_lists(
+        recommend_known(
+            Popularity(by=res.best_params["by"]).fit(train),
+            np.flatnonzero(np.diff(r.valid.indptr) > 0),
+            10,
+            r.train,
+        ),
+        r.valid[np.flatnonzero(np.diff(r.valid.indptr) > 0)],
+        r.train,
+        10,
+    )[1]
+    assert res.best_score == pytest.approx(manual["ndcg"])
+    with pytest.raises(ValueError, match="shares listens"):
+        tune(train, "popularity", {"by": ["plays"]}, valid=r.train)

@@ -547,13 +547,18 @@ def tune(
     k: int = 10,
     seed: int = 0,
     valid_fraction: float = 0.2,
+    valid: sp.spmatrix | None = None,
     progress: bool = False,
 ) -> TuningResult:
     """Grid (or ``n_iter`` random) search of ``model``'s parameters on a validation split.
 
-    ``train`` must be the TRAINING data set only (e.g. ``dataset.with_interactions(split.train)``):
-    the validation split is carved from ``train.interactions`` (per-user hold-out for ``warm`` /
-    ``recbole``, a user hold-out with N revealed for ``new-users``), so the test set is never seen.
+    ``train`` must be the TRAINING data set only (e.g. ``dataset.with_interactions(split.train)``),
+    so the test set is never seen. Without ``valid``, the validation split is carved from
+    ``train.interactions`` by ``protocol``: a per-user ``valid_fraction`` hold-out (``warm``),
+    RecBole's 80/10/10 split whose last part validates (``recbole``), or a ``valid_fraction``
+    user hold-out with N revealed (``new-users``). With ``valid`` (e.g. the ``valid`` part of
+    :func:`~artistrec.evaluation.splits.recbole_split`), each setting is fitted on ``train`` once
+    and scored on ``valid`` with training artists excluded.
     """
     if metric not in ALL_METRICS:
         raise ValueError(f"metric must be one of {ALL_METRICS}, got {metric!r}")
@@ -569,6 +574,11 @@ def tune(
     )
     tried = []
     for params in tqdm(candidates, desc=f"tune {model}", disable=not progress):
+        if valid is not None:
+            tried.append(
+                {**params, metric: _score_on_valid(train, valid, model, params, k)[metric]}
+            )
+            continue
         frame = evaluate(
             train,
             {model: params},
@@ -586,6 +596,20 @@ def tune(
     best = table.iloc[0]
     best_params = {name: _py(best[name]) for name in grid}
     return TuningResult(best_params, float(best[metric]), table.reset_index(drop=True))
+
+
+def _score_on_valid(
+    train: Dataset, valid: sp.spmatrix, model: str, params: Mapping[str, Any], k: int
+) -> dict[str, float]:
+    valid = sp.csr_matrix(valid)
+    if valid.shape != train.interactions.shape:
+        raise ValueError(f"valid shape {valid.shape} != training shape {train.interactions.shape}")
+    if valid.multiply(train.interactions).nnz:
+        raise ValueError("valid shares listens with the training data")
+    fitted = create_model(model, **params).fit(train)
+    users = np.flatnonzero(np.diff(valid.indptr) > 0)
+    recs = recommend_known(fitted, users, k, train.interactions)
+    return evaluate_lists(recs, valid[users], train.interactions, k)[1]
 
 
 def _py(value: Any) -> Any:
