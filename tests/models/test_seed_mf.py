@@ -196,6 +196,8 @@ def test_deterministic_with_a_seed(synthetic_ds: Dataset) -> None:
         ({"fold_in": "magic"}, "fold_in"),
         ({"l2": -0.1}, "l2"),
         ({"gravity": float("nan")}, "gravity"),
+        ({"init_std": "0.25"}, "init_std"),
+        ({"seed": -1}, "seed"),
     ],
 )
 def test_bad_parameters_fail_clearly(

@@ -100,6 +100,18 @@ def _mse(
     return float(resid @ resid) / rows.size
 
 
+def _number(label: str, value: object, low: float, strict: bool = False) -> float:
+    """``value`` as a finite float >= ``low`` (> ``low`` if ``strict``), else a clear ValueError."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number))
+    if ok:
+        v = float(value)
+        ok = np.isfinite(v) and (v > low if strict else v >= low)
+    if not ok:
+        bound = f"> {low}" if strict else f">= {low}"
+        raise ValueError(f"{label} must be a finite number {bound}, got {value!r}")
+    return float(value)
+
+
 class SeedMF(EmbeddingSimilarityMixin, Recommender):
     """Matrix factorization of the 1-5 levels by full-batch MSE (+ optional L2 and gravity).
 
@@ -143,26 +155,21 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
     # ------------------------------------------------------------------------- parameters
     def _weights(self) -> tuple[float, float]:
         """Validated (l2, gravity)."""
-        for label, v in (("l2", self.l2), ("gravity", self.gravity)):
-            if (
-                isinstance(v, bool)
-                or not isinstance(v, (int, float, np.number))
-                or not (np.isfinite(v) and v >= 0)
-            ):
-                raise ValueError(f"{label} must be a finite number >= 0, got {v!r}")
-        return float(self.l2), float(self.gravity)
+        return _number("l2", self.l2, low=0.0), _number("gravity", self.gravity, low=0.0)
 
     def _check_params(self) -> None:
-        for label, v in (("dim", self.dim), ("epochs", self.epochs)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{label} must be a positive integer, got {v!r}")
-        if not (np.isfinite(self.init_std) and self.init_std > 0):
-            raise ValueError(f"init_std must be > 0, got {self.init_std!r}")
-        if not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        for label, v, low in (
+            ("dim", self.dim, 1),
+            ("epochs", self.epochs, 1),
+            ("seed", self.seed, 0),
+        ):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ValueError(f"{label} must be an integer >= {low}, got {v!r}")
+        _number("init_std", self.init_std, low=0.0, strict=True)
+        _number("learning_rate", self.learning_rate, low=0.0, strict=True)
         if self.optimizer not in ("adam", "gd"):
             raise ValueError(f"optimizer must be 'adam' or 'gd', got {self.optimizer!r}")
-        if not 0.0 <= self.holdout < 1.0:
+        if not 0.0 <= _number("holdout", self.holdout, low=0.0) < 1.0:
             raise ValueError(f"holdout must be in [0, 1), got {self.holdout!r}")
         if self.fold_in not in ("exact", "dot"):
             raise ValueError(f"fold_in must be 'exact' or 'dot', got {self.fold_in!r}")
