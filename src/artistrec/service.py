@@ -67,7 +67,15 @@ class Recommendation:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "artist_id": self.artist_id,
+            "index": self.index,
+            "name": self.name,
+            "url": self.url,
+            "score": self.score,
+            "tags": list(self.tags),
+            "reason": self.reason,
+        }
 
 
 class InvalidRequestError(ValueError):
