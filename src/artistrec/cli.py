@@ -470,16 +470,11 @@ def evaluate_cmd(
 
 
 # ----------------------------------------------------------------------------- web app
-def streamlit_command(host: str, port: int) -> list[str]:
-    """The ``streamlit run`` command line of the web app (headless, no usage statistics)."""
-    import sys
-
+def streamlit_args(host: str, port: int) -> list[str]:
+    """Arguments of ``streamlit`` that run the web app (headless, no usage statistics)."""
     from artistrec.app import ENTRY_SCRIPT
 
     return [
-        sys.executable,
-        "-m",
-        "streamlit",
         "run",
         str(ENTRY_SCRIPT),
         "--server.address",
@@ -507,21 +502,24 @@ def web_app(
     ] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Run the web app (Streamlit) on http://HOST:PORT; trains the default model first if needed."""
+    """Run the web app (Streamlit) on http://HOST:PORT; trains the default model first if needed.
+
+    Streamlit runs in this process, so the data set and model are loaded (in a background thread,
+    while the server starts) into the app's process-wide cache before the first visitor arrives.
+    """
     import os
-    import sys
+    import threading
 
     from artistrec.models.registry import DEFAULT_MODEL
     from artistrec.service import RecommenderService, default_model_path
     from artistrec.store.artifacts import ArtifactError
 
-    env = dict(os.environ)
     if data_dir is not None:
-        env["LASTFM_DATA_DIR"] = str(data_dir.resolve())
+        os.environ["LASTFM_DATA_DIR"] = str(data_dir.resolve())
     if model is not None:
         if not model.is_file():
             fail(f"model artifact not found: {model}")
-        env["ARTISTREC_MODEL_PATH"] = str(model.resolve())
+        os.environ["ARTISTREC_MODEL_PATH"] = str(model.resolve())
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
@@ -530,11 +528,15 @@ def web_app(
             RecommenderService(ds, progress=True).model("default")
     except (DataError, ArtifactError) as exc:
         fail(str(exc))
-    cmd = streamlit_command(host, port)
+    del ds
+
+    from streamlit.web import cli as streamlit_cli
+
+    from artistrec.app.common import warm_up
+
+    threading.Thread(target=warm_up, name="artistrec-warm-up", daemon=True).start()
     console.print(f"web app on http://{host}:{port} (Ctrl+C stops it)")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(sys.executable, cmd, env)
+    streamlit_cli.main(args=streamlit_args(host, port), prog_name="streamlit")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

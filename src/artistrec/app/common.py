@@ -73,6 +73,23 @@ def get_service() -> RecommenderService:
     )
 
 
+def warm_up() -> None:
+    """Fill the process-wide cache before the first visit (``artistrec app`` calls it at start).
+
+    Errors are left for the first page to show, where the person can read them.
+    """
+    import logging
+
+    # outside a script run Streamlit warns once per cached call; this call is deliberate
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR
+    )
+    try:
+        get_service()
+    except Exception:  # reported again, visibly, by the first page that needs it
+        pass
+
+
 def model_label(name: str) -> str:
     """``"default (als)"`` for the default model (whatever artifact serves it), else the name."""
     if name != "default":
