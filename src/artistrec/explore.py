@@ -233,6 +233,30 @@ def training_curves(model: Any) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
+def seed_mf_variant_curves(
+    ds: Dataset, holdout: float = 0.1, epochs: int | None = None, seed: int = 0
+) -> pd.DataFrame:
+    """Train and held-out loss curves of the original project's two seed-mf variants.
+
+    Fits ``seed-mf`` once per variant (``plain``, ``gravity``) with a seeded ``holdout`` share of
+    the observed levels kept out, so over-fitting shows as a rising held-out curve. Returns the
+    long table of :func:`training_curves` plus a ``variant`` column.
+    """
+    from artistrec.models import create_model
+    from artistrec.models.seed_mf import VARIANTS
+
+    if not 0.0 < holdout < 1.0:
+        raise ValueError(f"holdout must be in (0, 1), got {holdout!r}")
+    parts = []
+    for variant, params in VARIANTS.items():
+        extra = {"epochs": epochs} if epochs is not None else {}
+        model = create_model("seed-mf", holdout=holdout, seed=seed, **params, **extra).fit(ds)
+        curves = training_curves(model)
+        if curves is not None:
+            parts.append(curves.assign(variant=variant))
+    return pd.concat(parts, ignore_index=True)
+
+
 # ----------------------------------------------------------------------------- benchmarks
 #: File name pattern of the per-protocol summaries that ``artistrec evaluate`` writes.
 SUMMARY_SUFFIX = "_summary.csv"

@@ -117,6 +117,17 @@ def test_training_curves() -> None:
     assert explore.training_curves(SimpleNamespace()) is None
 
 
+def test_seed_mf_variant_curves(synthetic_ds: Dataset) -> None:
+    curves = explore.seed_mf_variant_curves(synthetic_ds, holdout=0.2, epochs=20)
+    assert set(curves["variant"]) == {"plain", "gravity"}
+    assert set(curves["split"]) == {"train", "held-out"}
+    assert len(curves) == 2 * 2 * 20
+    plain = curves[(curves["variant"] == "plain") & (curves["split"] == "train")]["mse"]
+    assert plain.iloc[-1] < plain.iloc[0]  # training lowers the training error
+    with pytest.raises(ValueError, match="holdout"):
+        explore.seed_mf_variant_curves(synthetic_ds, holdout=0.0)
+
+
 def test_benchmark_summaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "sub").mkdir()
     pd.DataFrame(

@@ -103,6 +103,16 @@ def test_models_page_reads_benchmark_summaries(make_app, app_env) -> None:
     assert list(table["model"]) == ["popularity", "als"]
 
 
+def test_models_page_compares_seed_mf_variants(make_app) -> None:
+    at = make_app("views/models.py")
+    before = len(_charts(at))
+    at.button(key="train_variants").click().run(timeout=120)
+    assert not at.exception, at.exception
+    assert len(_charts(at)) == before + 1
+    caption = [c.value for c in at.caption if "Held-out error at the last epoch" in c.value]
+    assert caption and "plain" in caption[0] and "gravity" in caption[0]
+
+
 def test_models_page_draws_the_embedding_map(make_app, svc) -> None:
     at = make_app("views/models.py")
     candidates = at.selectbox(key="emb_model").options

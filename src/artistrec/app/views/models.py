@@ -24,6 +24,12 @@ def _summaries(dirs: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     return explore.load_benchmark_summaries([Path(d) for d in dirs])
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _variant_curves(fingerprint: str) -> pd.DataFrame:
+    """Loss curves of seed-mf's plain and gravity variants, trained once per data set."""
+    return explore.seed_mf_variant_curves(ds, holdout=0.1)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _embedding_map(fingerprint: str, model_name: str, n: int) -> pd.DataFrame:
     """t-SNE map, computed once per (data set, model, n) for the whole process."""
@@ -85,29 +91,68 @@ else:
 
 # ----------------------------------------------------------------------------- training curves
 st.header("Training curves of seed-mf")
+st.caption(
+    "seed-mf re-implements the original student project's matrix factorisation: mean squared "
+    "error on the observed 1-5 levels, fitted by gradient descent."
+)
+
+
+def _curve_chart(curves: pd.DataFrame, color: str) -> alt.Chart:
+    return (
+        alt.Chart(curves)
+        .mark_line()
+        .encode(
+            x=alt.X("epoch:Q"),
+            y=alt.Y("mse:Q", title="mean squared error (levels, log)", scale=alt.Scale(type="log")),
+            color=alt.Color(f"{color}:N", title=None),
+            strokeDash=alt.StrokeDash("split:N", title=None),
+            tooltip=[
+                "epoch:Q",
+                f"{color}:N",
+                "split:N",
+                alt.Tooltip("mse:Q", format=".4f"),
+            ],
+        )
+        .properties(height=320)
+        .interactive(bind_y=False)
+    )
+
+
 if "seed-mf" not in available_models():
     st.info("The seed-mf model is not registered in this installation.")
 else:
     seed_mf = get_model(svc, "seed-mf")
     curves = explore.training_curves(seed_mf) if seed_mf is not None else None
     if curves is None:
-        st.info("This seed-mf model stores no loss curves (it was saved without them).")
+        st.info("The served seed-mf model stores no loss curves.")
     else:
         st.altair_chart(
-            alt.Chart(curves)
-            .mark_line()
-            .encode(
-                x=alt.X("epoch:Q"),
-                y=alt.Y("mse:Q", title="mean squared error (levels)", scale=alt.Scale(type="log")),
-                color=alt.Color("split:N", title=None),
-                tooltip=["epoch:Q", "split:N", alt.Tooltip("mse:Q", format=".4f")],
-            )
-            .interactive(bind_y=False),
-            width="stretch",
+            _curve_chart(curves.assign(model="served seed-mf"), "model"), width="stretch"
         )
+        if (curves["split"] == "held-out").any():
+            st.caption(
+                "Held-out = a seeded random share of the observed levels kept out of training."
+            )
+        else:
+            st.caption(
+                "The served model is trained on all observed levels, so it has no held-out curve."
+            )
+    st.markdown("**The original project's two variants, with 10% of the levels held out**")
+    if st.button("Train and compare (about 10 s)", key="train_variants") or st.session_state.get(
+        "variants_shown"
+    ):
+        st.session_state["variants_shown"] = True
+        with st.spinner("Training seed-mf twice (plain and gravity)…"):
+            variants = _variant_curves(ds.fingerprint)
+        st.altair_chart(_curve_chart(variants, "variant"), width="stretch")
+        last = variants.groupby(["variant", "split"])["mse"].agg(["min", "last"]).reset_index()
+        held = last[last["split"] == "held-out"].set_index("variant")
         st.caption(
-            "Mean squared error on the observed 1-5 levels per epoch; held-out = a seeded random "
-            "share of the observed entries kept out of training."
+            "Held-out error at the last epoch: "
+            + ", ".join(
+                f"{v} {row['last']:.3f} (best {row['min']:.3f})" for v, row in held.iterrows()
+            )
+            + ". The gap between a variant's training and held-out curves is its over-fitting."
         )
 
 # ----------------------------------------------------------------------------- embeddings

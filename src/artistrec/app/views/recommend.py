@@ -113,7 +113,7 @@ with left:
                 for hit in hits:
                     added = hit.id in picked
                     st.button(
-                        f"{md(hit.name)} · {hit.listeners:,} listeners",
+                        f"{md(hit.name)} · {hit.listeners:,} listener{'s' if hit.listeners != 1 else ''}",
                         key=f"add_{hit.id}",
                         on_click=add_artist,
                         args=(hit.id, hit.name),
@@ -135,7 +135,7 @@ with left:
                             args=(name,),
                         )
 
-    st.subheader("2 · How much do you listen?")
+    st.subheader("2 · Rate how much you listen")
     if not picked:
         st.caption("Artists you add appear here, each with a 1-5 listening level.")
     else:

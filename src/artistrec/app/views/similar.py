@@ -47,7 +47,9 @@ by_id = {h.id: h for h in hits}
 artist_id = st.selectbox(
     "Artist",
     list(by_id),
-    format_func=lambda a: f"{by_id[a].name} · {by_id[a].listeners:,} listeners",
+    format_func=lambda a: (
+        f"{by_id[a].name} · {by_id[a].listeners:,} listener{'s' if by_id[a].listeners != 1 else ''}"
+    ),
     key="sim_artist",
 )
 info = svc.artist_info(artist_id)
