@@ -197,11 +197,12 @@ class RecommenderService:
         self._listeners = ds.artist_listeners()
         # most listened first, ties by index (stable)
         self._pop_order = np.argsort(-self._listeners, kind="stable")
-        by_name: dict[str, int] = {}
-        for idx in self._pop_order:  # first seen = most listened among same folded name
-            by_name.setdefault(self._folded.iat[idx], int(idx))
-        self._by_folded = by_name
-        self._unique_folded = list(by_name)
+        # folded name -> the most listened artist spelled that way ("Red" beats "ＲＥＤ")
+        firsts = self._folded.iloc[self._pop_order].drop_duplicates(keep="first")
+        self._by_folded: dict[str, int] = dict(
+            zip(firsts.to_numpy(object), firsts.index.to_numpy(np.int64).tolist(), strict=True)
+        )
+        self._unique_folded = list(self._by_folded)
         # one feature row per artist: co-listening (binary, unit norm) next to sqrt(1/2) x the
         # unit-norm tag profile, so a row dot product = listener cosine + tag cosine / 2 (reasons)
         x = (ds.interactions > 0).astype(np.float32).T.tocsr()
@@ -212,9 +213,7 @@ class RecommenderService:
         tagprof = sp.diags(np.sqrt(0.5) / np.maximum(tn, 1e-12)) @ t
         self._features = sp.csr_matrix(sp.hstack([colisten, tagprof]), dtype=np.float32)
         self._ids = ds.artists["id"].to_numpy(np.int64)
-        self._urls = np.asarray(
-            [str(u) if isinstance(u, str) else "" for u in ds.artists["url"]], object
-        )
+        self._urls = ds.artists["url"].fillna("").astype(str).to_numpy(object)
         pop = np.log1p(self._listeners.astype(np.float64))
         self._pop_norm = (pop / max(pop.max(initial=0.0), 1e-12)).astype(np.float32)
 
