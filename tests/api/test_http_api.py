@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from pathlib import Path
@@ -14,6 +15,7 @@ from artistrec import create_model
 from artistrec.api.app import create_app
 from artistrec.data import Dataset
 from artistrec.service import RecommenderService
+from artistrec.store.artifacts import FORMAT, FORMAT_VERSION
 from artistrec.store.profiles import ProfileStore
 
 ADMIN = "s3cret-admin"
@@ -345,3 +347,22 @@ def test_admin_reload(store: ProfileStore, synthetic_ds: Dataset, tmp_path: Path
     bad = client.post("/admin/reload", headers={"Authorization": f"Bearer {ADMIN}"})
     _assert_error(bad, 409)
     assert service.model().get_params() == {"by": "plays"}  # the old model keeps serving
+
+    # an artifact smuggling a pickled object array is refused (np.load(allow_pickle=False))
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": "popularity",
+        "params": {},
+        "data_fingerprint": synthetic_ds.fingerprint,
+        "arrays": {"m.item_scores": "dense"},
+    }
+    with open(service.model_path, "wb") as fh:
+        np.savez(
+            fh,
+            __meta__=np.asarray(json.dumps(meta)),
+            **{"m.item_scores": np.array([{"evil": 1}], dtype=object)},
+        )
+    bad = client.post("/admin/reload", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert "pickle" in _assert_error(bad, 409)["message"].lower()
+    assert service.model().get_params() == {"by": "plays"}
