@@ -46,9 +46,9 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
 
     def __init__(
         self,
-        factors: int = 64,
-        regularization: float = 0.1,
-        alpha: float = 10.0,
+        factors: int = 32,
+        regularization: float = 30.0,
+        alpha: float = 1.0,
         iterations: int = 15,
         weighting: str = "log",
         random_state: int = 0,
@@ -88,6 +88,10 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
                 iterations=int(self.iterations),
                 random_state=seed,
                 calculate_training_loss=False,
+                # per-user/per-item solves are independent, so any thread count gives the same
+                # factors; one thread measured fastest on the shared 2-core machines (OpenMP
+                # spin-waiting under load cost up to 10x on small data)
+                num_threads=1,
             )
             model.fit(conf, show_progress=False)
             # one exact user half-step against the final item factors (Cholesky, batched)

@@ -86,10 +86,10 @@ class BPR(EmbeddingSimilarityMixin, Recommender):
 
     def __init__(
         self,
-        factors: int = 64,
-        learning_rate: float = 0.05,
+        factors: int = 32,
+        learning_rate: float = 0.01,
         regularization: float = 0.01,
-        iterations: int = 100,
+        iterations: int = 60,
         random_state: int = 0,
     ) -> None:
         self.factors = factors

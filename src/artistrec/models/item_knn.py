@@ -190,7 +190,9 @@ class ItemKNN(ItemItemRecommender):
 
     name = "item-knn"
 
-    def __init__(self, neighbors: int = 100, shrink: float = 10.0, weighting: str = "bm25") -> None:
+    def __init__(
+        self, neighbors: int = 1000, shrink: float = 5.0, weighting: str = "binary"
+    ) -> None:
         self.neighbors = neighbors
         self.shrink = shrink
         self.weighting = weighting

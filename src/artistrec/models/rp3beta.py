@@ -37,9 +37,9 @@ class RP3beta(ItemItemRecommender):
 
     def __init__(
         self,
-        alpha: float = 1.0,
-        beta: float = 0.5,
-        neighbors: int = 200,
+        alpha: float = 0.8,
+        beta: float = 0.3,
+        neighbors: int = 1000,
         weighting: str = "binary",
     ) -> None:
         self.alpha = alpha
