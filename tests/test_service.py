@@ -214,6 +214,17 @@ def test_model_trained_saved_and_reloaded(synthetic_ds: Dataset) -> None:
     assert again.model_info(name)["data_fingerprint"] == synthetic_ds.fingerprint
 
 
+def test_cached_artifact_with_stale_params_is_retrained(synthetic_ds: Dataset) -> None:
+    """An artifact cached under a model's name but trained with other (since retuned) params."""
+    path = default_model_path("popularity", synthetic_ds.fingerprint)
+    create_model("popularity", by="plays").fit(synthetic_ds).save(path)
+    svc = RecommenderService(synthetic_ds)
+    assert svc.model("popularity").get_params() == create_model("popularity").get_params()
+    # and the retrained model replaced the stale file
+    again = RecommenderService(synthetic_ds, train_if_missing=False)
+    assert again.model("popularity").by == "listeners"
+
+
 def test_default_model_follows_registry(synthetic_ds: Dataset) -> None:
     from artistrec.models.registry import DEFAULT_MODEL
 

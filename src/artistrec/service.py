@@ -246,10 +246,14 @@ class RecommenderService:
         explicit = name == "default" and self.model_path is not None
         if path.is_file():
             try:
-                return load_model(path, self.dataset)
+                cached = load_model(path, self.dataset)
             except ArtifactError:
                 if explicit:
                     raise
+            else:
+                # a cached artifact of since-retuned defaults is stale: retrain it
+                if explicit or cached.get_params() == create_model(_concrete(name)).get_params():
+                    return cached
         elif explicit:
             raise ArtifactError(f"model artifact not found: {path}")
         if not self.train_if_missing:
