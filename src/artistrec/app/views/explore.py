@@ -36,7 +36,7 @@ def bar(df: pd.DataFrame, x: str, y: str, title: str, x_title: str) -> alt.Chart
         .mark_bar()
         .encode(
             x=alt.X(f"{x}:Q", title=x_title),
-            y=alt.Y(f"{y}:N", sort="-x", title=None),
+            y=alt.Y(f"{y}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)),
             tooltip=[alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:Q", format=",")],
         )
     )
@@ -92,11 +92,13 @@ tab_tags, tab_users, tab_artists, tab_friends = st.tabs(["Tags", "Users", "Artis
 
 with tab_tags:
     tag_freq: pd.DataFrame = agg["tag_freq"]
-    st.altair_chart(
-        bar(tag_freq.head(25), "assignments", "tag", "Top 25 tags", "assignments"),
+    c1, c2 = st.columns(2, gap="large")
+    c1.altair_chart(
+        bar(tag_freq.head(25), "assignments", "tag", "Top 25 tags", "assignments").properties(
+            height=560
+        ),
         width="stretch",
     )
-    c1, c2 = st.columns(2)
     line = (
         alt.Chart(tag_freq)
         .mark_line(point=False)
@@ -104,8 +106,9 @@ with tab_tags:
             x=alt.X("rank:Q", title="tag rank"),
             tooltip=["rank:Q", "tag:N", alt.Tooltip("assignments:Q", format=",")],
         )
+        .properties(height=210)
     )
-    c1.altair_chart(
+    c2.altair_chart(
         line.encode(y=alt.Y("assignments:Q", title="assignments"))
         .properties(title="Tag frequency by rank (linear)")
         .interactive(),
@@ -120,9 +123,9 @@ with tab_tags:
         .interactive(),
         width="stretch",
     )
-    st.caption(
-        f"{len(tag_freq):,} tags are used at least once; the long tail is a near-straight line "
-        "on the log-log plot (a power law)."
+    c2.caption(
+        f"{len(tag_freq):,} tags are used at least once. A few are used thousands of times, most "
+        "only once or twice: the log-log curve is close to a straight line (a power law)."
     )
 
 with tab_users:

@@ -37,6 +37,31 @@ def _embedding_map(fingerprint: str, model_name: str, n: int) -> pd.DataFrame:
     return explore.embedding_map(ds, emb, n=n, seed=0)
 
 
+#: Distinct colours for the named genres; "other" and "untagged" stay grey.
+GENRE_COLOURS = [
+    "#4c78a8",
+    "#f58518",
+    "#e45756",
+    "#72b7b2",
+    "#54a24b",
+    "#eeca3b",
+    "#b279a2",
+    "#ff9da6",
+    "#9d755d",
+    "#17becf",
+    "#1f3a93",
+    "#8c564b",
+]
+GREYS = {"other": "#c8c8c8", "untagged": "#e6e6e6"}
+
+
+def _genre_scale(genres: pd.Series) -> alt.Scale:
+    named = sorted(g for g in genres.unique() if g not in GREYS)
+    grey = [g for g in GREYS if g in set(genres)]
+    colours = [GENRE_COLOURS[i % len(GENRE_COLOURS)] for i in range(len(named))]
+    return alt.Scale(domain=named + grey, range=colours + [GREYS[g] for g in grey])
+
+
 st.title(":material/science: Models")
 st.caption(
     "How the recommenders compare offline, how the original project's model trains, and what "
@@ -201,7 +226,7 @@ if st.button("Draw the map", key="draw_map", type="primary") or st.session_state
         .encode(
             x=alt.X("x:Q", axis=None),
             y=alt.Y("y:Q", axis=None),
-            color=alt.Color("genre:N", title="top tag", scale=alt.Scale(scheme="tableau20")),
+            color=alt.Color("genre:N", title="top tag", scale=_genre_scale(points["genre"])),
             tooltip=["name:N", alt.Tooltip("listeners:Q", format=","), "genre:N"],
         )
         .properties(height=560)

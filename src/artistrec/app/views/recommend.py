@@ -135,7 +135,7 @@ with left:
                             args=(name,),
                         )
 
-    st.subheader("2 · Rate how much you listen")
+    st.subheader("2 · Rate them")
     if not picked:
         st.caption("Artists you add appear here, each with a 1-5 listening level.")
     else:
