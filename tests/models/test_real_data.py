@@ -13,6 +13,12 @@ from artistrec.models.base import Recommender
 
 MODEL_NAMES = [n for n in artistrec.available_models() if n not in ("default", "popularity")]
 
+#: Models kept as faithful reproductions of a weak reference, not to win: they must train in
+#: time, but are not required to beat popularity on the real data.
+REPRODUCTIONS = {
+    "seed-mf": "re-implementation of the student project's rating-MSE MF (NDCG@10 ~0.0002)",
+}
+
 #: Generous wall-clock bound for one fit on the 80% split (2 shared cores).
 MAX_FIT_SECONDS = 120.0
 
@@ -36,4 +42,6 @@ def test_trains_on_real_data_and_beats_popularity(
     ndcg = warm_eval(artistrec.create_model(name), real_ds, 0)
     elapsed = time.perf_counter() - start
     assert elapsed < MAX_FIT_SECONDS, f"{name} took {elapsed:.0f}s"
+    if name in REPRODUCTIONS:
+        return
     assert ndcg > 1.2 * popularity_ndcg, f"{name}: NDCG@10 {ndcg:.4f} vs {popularity_ndcg:.4f}"
