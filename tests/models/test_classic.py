@@ -214,3 +214,17 @@ def test_bpr_fold_in_is_the_stationary_point(synthetic_ds: Dataset) -> None:
         assert objective.value(w + 0.05 * rng.normal(size=w.size)) > objective.value(w)
     # levels do not matter to BPR, only which artists were listened
     np.testing.assert_array_equal(model.fold_in(items, np.ones_like(levels)), x)
+
+
+@pytest.mark.parametrize("name", ["als", "bpr"])
+def test_factor_similarity_uses_item_factors(name: str, synthetic_ds: Dataset) -> None:
+    model = artistrec.create_model(name).fit(synthetic_ds)
+    emb = model.item_factors_[:, : model.factors].astype(np.float64)  # BPR's bias column left out
+    artist = 5
+    cosine = emb @ emb[artist] / (np.linalg.norm(emb, axis=1) * np.linalg.norm(emb[artist]))
+    for measure, expected in (("cosine", cosine), ("dot", emb @ emb[artist])):
+        items, scores = model.similar_artists(artist, k=5, measure=measure)
+        np.testing.assert_allclose(scores, expected[items], rtol=1e-3, atol=1e-5)
+        expected = expected.copy()
+        expected[artist] = -np.inf
+        np.testing.assert_array_equal(items, np.argsort(-expected, kind="stable")[:5])

@@ -117,6 +117,10 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
     def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
         return add_prior(self.item_factors_ @ self.fold_in(items, levels), self.prior_)[0]
 
+    def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
+        # artists without training listeners have zero factors: order those ties by popularity
+        return add_prior(super()._similar_scores(artist, measure), self.prior_)[0]
+
     def _item_embeddings(self) -> np.ndarray:
         return self.item_factors_
 

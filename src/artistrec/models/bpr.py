@@ -161,6 +161,10 @@ class BPR(EmbeddingSimilarityMixin, Recommender):
             return self.prior_
         return add_prior(self.item_factors_ @ self.fold_in(items, levels), self.prior_)[0]
 
+    def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
+        # artists without training listeners have zero factors: order those ties by popularity
+        return add_prior(super()._similar_scores(artist, measure), self.prior_)[0]
+
     def _item_embeddings(self) -> np.ndarray:
         return self.item_factors_[:, :-1]
 
