@@ -221,7 +221,8 @@ def test_factor_similarity_uses_item_factors(name: str, synthetic_ds: Dataset) -
     model = artistrec.create_model(name).fit(synthetic_ds)
     emb = model.item_factors_[:, : model.factors].astype(np.float64)  # BPR's bias column left out
     artist = 5
-    cosine = emb @ emb[artist] / (np.linalg.norm(emb, axis=1) * np.linalg.norm(emb[artist]))
+    norms = np.linalg.norm(emb, axis=1)
+    cosine = emb @ emb[artist] / np.maximum(norms * norms[artist], 1e-12)
     for measure, expected in (("cosine", cosine), ("dot", emb @ emb[artist])):
         items, scores = model.similar_artists(artist, k=5, measure=measure)
         np.testing.assert_allclose(scores, expected[items], rtol=1e-3, atol=1e-5)
