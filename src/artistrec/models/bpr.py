@@ -13,8 +13,11 @@ fixed, the expected update vanishes where
 
 which is the stationary point of the concave objective
 ``mean_i E_j log σ(x·(y_i - y_j)) - regularization/2 |x|²`` (bias entry of x fixed to 1). The
-fold-in maximises exactly that objective with L-BFGS from x = 0: the same criterion the trained
-user vectors were pushed towards, a unique optimum, and no randomness at all.
+fold-in maximises exactly that objective with a trust-region Newton method (analytic gradient
+and Hessian) from x = 0: the same criterion the trained user vectors were pushed towards, a
+unique optimum, no randomness at all, and ~0.5 s for a 50-artist profile on the HetRec data.
+The SGD stops short of that optimum, so a known user's own history folded in shares ~70% of
+their top-10 (measured on the real data), against ~100% for the closed-form models.
 """
 
 from __future__ import annotations
