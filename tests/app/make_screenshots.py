@@ -22,6 +22,7 @@ PICKS = [("radiohead", "Radiohead"), ("bjork", "Björk"), ("daft punk", "Daft Pu
 def _top(page, text: str) -> None:
     """Scroll so that the heading ``text`` is at the top of the viewport."""
     page.get_by_role("heading", name=text).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.move(100, 900)  # over the sidebar: no chart toolbar, no hover effects
     page.wait_for_timeout(500)  # let the scroll settle before the picture
 
 
@@ -70,6 +71,7 @@ def main() -> None:
         search.press("Enter")
         page.get_by_text("Artists similar to Radiohead").wait_for()
         wait_idle(page)
+        page.evaluate("document.activeElement && document.activeElement.blur()")
         page.screenshot(path=str(OUT / "app-similar.png"))
 
         page.get_by_role("link", name="Explore the data").click()
