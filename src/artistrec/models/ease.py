@@ -47,7 +47,7 @@ class EASE(ItemItemRecommender):
     name = "ease"
 
     def __init__(
-        self, l2: float = 200.0, min_listeners: int = 2, weighting: str = "binary"
+        self, l2: float = 150.0, min_listeners: int = 2, weighting: str = "binary"
     ) -> None:
         self.l2 = l2
         self.min_listeners = min_listeners
