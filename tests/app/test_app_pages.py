@@ -136,3 +136,17 @@ def test_models_page_model_without_embedding(make_app, svc) -> None:
     at.selectbox(key="emb_model").set_value(plain[0]).run()
     assert not at.exception
     assert any("has no item embedding" in i.value for i in at.info)
+
+
+def test_unloadable_data_shows_a_clear_error(tmp_path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from artistrec.app import ENTRY_SCRIPT
+
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    monkeypatch.setenv("LASTFM_DATA_DIR", str(empty))
+    monkeypatch.setenv("ARTISTREC_DATA_URL", "http://127.0.0.1:9/none.zip")
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert any("could not load its data or model" in e.value for e in at.error)

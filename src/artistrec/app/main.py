@@ -5,6 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from artistrec.app.common import PAGES_DIR, get_service
+from artistrec.data import DataError
+from artistrec.service import InvalidRequestError
+from artistrec.store.artifacts import ArtifactError
 
 st.set_page_config(page_title="artistrec", page_icon=":material/headphones:", layout="wide")
 
@@ -21,7 +24,15 @@ page = st.navigation(
         st.Page(PAGES_DIR / "models.py", title="Models", icon=":material/science:"),
     ]
 )
-svc = get_service()
+try:
+    svc = get_service()
+except (DataError, ArtifactError, InvalidRequestError) as exc:
+    st.error(f"The app could not load its data or model: {exc}")
+    st.info(
+        "Point LASTFM_DATA_DIR at the HetRec 2011 Last.fm files (or run `artistrec data download`), "
+        "and check the model artifact given with --model."
+    )
+    st.stop()
 st.sidebar.caption(
     f"Data: {svc.dataset.n_artists:,} artists, {svc.dataset.n_users:,} listeners "
     f"(fingerprint {svc.dataset.fingerprint[:8]})"

@@ -18,7 +18,7 @@ from artistrec.app.common import (
     model_choice,
     recommendations_frame,
 )
-from artistrec.service import InvalidRequestError, UnknownArtistError
+from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
 
 SEARCH_LIMIT = 8
 
@@ -98,6 +98,7 @@ with left:
     query = st.text_input(
         "Search the catalogue",
         key="search",
+        max_chars=MAX_QUERY_CHARS,
         placeholder="Type part of a name (e.g. radiohead, björk) and press Enter",
         help="Ignores case and accents; the most listened artists come first.",
     )

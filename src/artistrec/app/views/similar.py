@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from artistrec.app.common import card_grid, get_model, get_service, md, model_choice
-from artistrec.service import InvalidRequestError, UnknownArtistError
+from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
 
 svc = get_service()
 
@@ -28,6 +28,7 @@ st.caption("Pick an artist to see the artists the model places closest to it.")
 query = st.text_input(
     "Search the catalogue",
     key="sim_search",
+    max_chars=MAX_QUERY_CHARS,
     placeholder="Type part of a name and press Enter (empty = the most listened artists)",
     help="Ignores case and accents; the most listened artists come first.",
 )
