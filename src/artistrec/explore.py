@@ -303,6 +303,54 @@ def load_benchmark_summaries(dirs: list[Path] | None = None) -> dict[str, pd.Dat
     return out
 
 
+#: Protocols in the order the app shows them (others follow alphabetically).
+PROTOCOL_ORDER = ("warm", "new-users", "recbole")
+#: Columns of :func:`benchmark_table`, when present in a summary.
+TABLE_COLUMNS = (
+    "ndcg",
+    "recall",
+    "precision",
+    "map",
+    "hit_rate",
+    "coverage",
+    "novelty",
+    "train_s",
+    "latency_median_ms",
+)
+
+
+def protocol_order(protocols: list[str]) -> list[str]:
+    """``protocols`` sorted: warm, new-users, recbole first, then the rest by name."""
+    rank = {p: i for i, p in enumerate(PROTOCOL_ORDER)}
+    return sorted(protocols, key=lambda p: (rank.get(p, len(rank)), p))
+
+
+def benchmark_table(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """A compact, readable summary: one row per model (and N revealed), "mean ± std" cells."""
+    keys = [c for c in ("model", "n_revealed") if c in summary and summary[c].notna().any()]
+    out = summary[keys].copy()
+    if "n_revealed" in out:
+        out["n_revealed"] = out["n_revealed"].astype("Int64")
+    for metric in TABLE_COLUMNS:
+        if f"{metric}_mean" not in summary:
+            continue
+        mean = summary[f"{metric}_mean"].astype(float)
+        std = (
+            summary[f"{metric}_std"].astype(float)
+            if f"{metric}_std" in summary
+            else pd.Series(np.nan, index=summary.index)
+        )
+        out[metric] = [
+            "-"
+            if pd.isna(m)
+            else f"{m:.{digits}f}"
+            if pd.isna(sd) or sd == 0
+            else f"{m:.{digits}f} ± {sd:.{digits}f}"
+            for m, sd in zip(mean, std, strict=True)
+        ]
+    return out.reset_index(drop=True)
+
+
 def summary_metrics(summary: pd.DataFrame) -> list[str]:
     """Metric names with a ``<name>_mean`` column, in the file's order."""
     return [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]

@@ -123,6 +123,7 @@ def test_pick_rate_and_get_recommendations(app_server, page) -> None:
     assert len(recs) == 12
     assert not set(names) & set(recs), f"rated artists recommended: {set(names) & set(recs)}"
     _shot(page, "2-recommend")
+    assert page.locator('[data-testid="stException"]').count() == 0
 
     # "not interested" drops the first recommendation
     page.get_by_role("button", name="Not interested").first.click()
@@ -140,5 +141,6 @@ def test_pick_rate_and_get_recommendations(app_server, page) -> None:
         page.get_by_text(marker).first.wait_for(timeout=120_000)
         wait_idle(page)
         _shot(page, shot)
+        assert page.locator('[data-testid="stException"]').count() == 0, f"error on {link}"
     page.get_by_role("link", name="Get recommendations").click()
     page.get_by_text(re.compile(re.escape(f"{names[0]} (level 5)"))).wait_for()

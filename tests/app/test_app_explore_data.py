@@ -151,3 +151,12 @@ def test_benchmark_summaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(ValueError, match="not in the summary"):
         explore.benchmark_metric(summary, "recall")
     assert explore.load_benchmark_summaries([tmp_path / "missing"]) == {}
+    table = explore.benchmark_table(summary, digits=2)
+    assert list(table.columns) == ["model", "n_revealed", "ndcg"]
+    assert table["ndcg"].tolist() == ["0.10 ± 0.01", "0.20 ± 0.02", "0.30 ± 0.03"]
+    assert explore.protocol_order(["zeta", "recbole", "new-users", "warm"]) == [
+        "warm",
+        "new-users",
+        "recbole",
+        "zeta",
+    ]

@@ -101,6 +101,7 @@ def test_models_page_reads_benchmark_summaries(make_app, app_env) -> None:
     assert at.selectbox(key="bench_metric_warm").options == ["ndcg", "recall"]
     table = at.dataframe[0].value
     assert list(table["model"]) == ["popularity", "als"]
+    assert list(table["ndcg"]) == ["0.1000 ± 0.0100", "0.3000 ± 0.0200"]
 
 
 def test_models_page_compares_seed_mf_variants(make_app) -> None:

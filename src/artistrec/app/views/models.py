@@ -79,39 +79,45 @@ if not summaries:
         "protocols."
     )
 else:
-    tabs = st.tabs(list(summaries))
-    for tab, (protocol, summary) in zip(tabs, summaries.items(), strict=True):
+    protocols = explore.protocol_order(list(summaries))
+    tabs = st.tabs(protocols)
+    for tab, protocol in zip(tabs, protocols, strict=True):
+        summary = summaries[protocol]
         with tab:
             metrics = explore.summary_metrics(summary)
             default = metrics.index("ndcg") if "ndcg" in metrics else 0
             metric = st.selectbox("Metric", metrics, index=default, key=f"bench_metric_{protocol}")
             long = explore.benchmark_metric(summary, metric)
             k = int(summary["k"].iloc[0]) if "k" in summary else None
-            title = f"{metric} (K = {k})" if k else metric
-            has_n = long["n_revealed"].notna().any()
+            title = f"{metric} (K = {k}), mean ± std over runs" if k else metric
+            has_n = bool(long["n_revealed"].notna().any())
+            if has_n:
+                long["n_revealed"] = long["n_revealed"].astype(int)
+            tooltip = [
+                "model:N",
+                alt.Tooltip("mean:Q", format=".4f"),
+                alt.Tooltip("std:Q", format=".4f"),
+                *(["n_revealed:O"] if has_n else []),
+            ]
             base = alt.Chart(long).encode(
-                y=alt.Y("model:N", sort="-x", title=None),
-                tooltip=[
-                    "model:N",
-                    alt.Tooltip("mean:Q", format=".4f"),
-                    alt.Tooltip("std:Q", format=".4f"),
-                    *(["n_revealed:O"] if has_n else []),
-                ],
+                y=alt.Y("model:N", sort="-x", title=None), tooltip=tooltip
             )
-            bars = base.mark_bar().encode(x=alt.X("mean:Q", title=f"{title} (mean ± std)"))
+            if has_n:
+                base = base.encode(
+                    yOffset=alt.YOffset("n_revealed:O"),
+                    color=alt.Color("n_revealed:O", title="artists revealed"),
+                )
+            bars = base.mark_bar().encode(x=alt.X("mean:Q", title=title))
             errs = (
                 base.mark_errorbar()
-                .encode(x=alt.X("lo:Q", title=None), x2="hi:Q")
+                .encode(x=alt.X("lo:Q", title=title), x2="hi:Q")
                 .transform_calculate(lo="datum.mean - datum.std", hi="datum.mean + datum.std")
             )
-            chart = bars + errs
-            if has_n:
-                chart = chart.facet(
-                    row=alt.Row("n_revealed:O", title="artists revealed")
-                ).resolve_scale(y="independent")
-            st.altair_chart(chart, width="stretch")
-            table = summary.drop(columns=["source"]).copy()
-            st.dataframe(table, hide_index=True, width="stretch")
+            height = 28 * len(long) + 40
+            st.altair_chart((bars + errs).properties(height=height), width="stretch")
+            st.dataframe(explore.benchmark_table(summary), hide_index=True, width="stretch")
+            with st.expander("All columns"):
+                st.dataframe(summary.drop(columns=["source"]), hide_index=True, width="stretch")
             st.caption(f"From {summary['source'].iloc[0]}")
 
 # ----------------------------------------------------------------------------- training curves
