@@ -108,8 +108,12 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
         conf = self._confidence(ratings_row(items, levels, self.n_items))
         yi = y[conf.indices]
         c = conf.data.astype(np.float64)
-        a = y.T @ y + (yi.T * (c - 1.0)) @ yi + float(self.regularization) * np.eye(y.shape[1])
-        return np.linalg.solve(a, yi.T @ c).astype(np.float32)
+        # small products: a multi-threaded BLAS only adds overhead (measured 1.5 s vs 2 ms on a
+        # loaded 2-core machine)
+        with threadpool_limits(limits=1, user_api="blas"):
+            reg = float(self.regularization) * np.eye(y.shape[1])
+            a = y.T @ y + (yi.T * (c - 1.0)) @ yi + reg
+            return np.linalg.solve(a, yi.T @ c).astype(np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return add_prior(self.user_factors_[users] @ self.item_factors_.T, self.prior_)
