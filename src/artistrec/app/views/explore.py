@@ -44,7 +44,8 @@ def bar(df: pd.DataFrame, x: str, y: str, title: str, x_title: str) -> alt.Chart
 
 def hist(df: pd.DataFrame, title: str, x_title: str, log: bool = False) -> alt.Chart:
     """Bars of true bin width from :func:`artistrec.explore.histogram`."""
-    scale = alt.Scale(type="log") if log else alt.Scale()
+    lo, hi = (float(df["start"].min()), float(df["end"].max())) if len(df) else (0.0, 1.0)
+    scale = alt.Scale(type="log" if log else "linear", domain=[lo, hi], nice=False, zero=False)
     return (
         alt.Chart(df, title=title)
         .mark_bar()
@@ -52,13 +53,13 @@ def hist(df: pd.DataFrame, title: str, x_title: str, log: bool = False) -> alt.C
             x=alt.X("start:Q", title=x_title, scale=scale),
             x2="end:Q",
             y=alt.Y("count:Q", title="users"),
+            y2=alt.datum(0),
             tooltip=[
                 alt.Tooltip("start:Q", format=",.0f", title="from"),
                 alt.Tooltip("end:Q", format=",.0f", title="to"),
                 alt.Tooltip("count:Q", title="users"),
             ],
         )
-        .interactive(bind_y=False)
     )
 
 
@@ -68,7 +69,7 @@ stats = agg["stats"]
 st.title(":material/bar_chart: Explore the data")
 st.caption(
     "The listening data behind the recommendations: who listens to what, how tags are used, "
-    "and how people are connected. Charts are interactive: hover for values, scroll to zoom."
+    "and how people are connected. Hover over a chart for values; line charts zoom with the scroll wheel."
 )
 
 cols = st.columns(4)
