@@ -31,6 +31,7 @@ UI_TIMEOUT_MS = 30_000
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.timeout(900),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")

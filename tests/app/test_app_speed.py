@@ -26,7 +26,7 @@ from artistrec.app import ENTRY_SCRIPT
 from artistrec.data import Dataset
 from artistrec.service import RecommenderService
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 RERENDER_TARGET_MS = 300.0
 START_TARGET_S = 10.0

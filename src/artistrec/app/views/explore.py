@@ -69,7 +69,8 @@ stats = agg["stats"]
 st.title(":material/bar_chart: Explore the data")
 st.caption(
     "The listening data behind the recommendations: who listens to what, how tags are used, "
-    "and how people are connected. Hover over a chart for values; line charts zoom with the scroll wheel."
+    "and how people are connected. Hover over a chart for values; line charts zoom with the "
+    "scroll wheel."
 )
 
 cols = st.columns(4)
