@@ -20,10 +20,11 @@ _REGISTRY: dict[str, str] = {
     "ease": "ease:EASE",
     "rp3beta": "rp3beta:RP3beta",
     "seed-mf": "seed_mf:SeedMF",
+    "hybrid": "hybrid:Hybrid",
 }
 
 #: The model the app and the API serve; its tuned parameters are that class's defaults.
-DEFAULT_MODEL = "popularity"
+DEFAULT_MODEL = "hybrid"
 
 
 def register(name: str, target: str) -> None:
