@@ -259,3 +259,20 @@ def test_tune_on_given_valid_split(synthetic_ds) -> None:
     assert res.best_score == pytest.approx(manual["ndcg"])
     with pytest.raises(ValueError, match="shares listens"):
         tune(train, "popularity", {"by": ["plays"]}, valid=r.train)
+
+
+@pytest.mark.parametrize("name", default_model_names())
+def test_every_registered_model_runs_through_the_harness(synthetic_ds, name: str) -> None:
+    for protocol in ("warm", "new-users"):
+        df = evaluate(
+            synthetic_ds,
+            [name],
+            protocol=protocol,
+            seeds=(0,),
+            n_folds=2,
+            max_users=5,
+            latency_requests=3,
+            progress=False,
+        )
+        assert df["ndcg"].between(0, 1).all() and df["n_users"].gt(0).all()
+        assert df["latency_median_ms"].iloc[0] > 0
