@@ -7,8 +7,11 @@ Why it works (measured in docs/BENCHMARKS.md):
   and loses nothing (one-listener artists cannot be learned from co-listening anyway).
 * Tags: the tf-idf, L2-normalised artist x tag matrix is added to the Gram matrix as weighted
   pseudo-users, so co-tagged artists become similar even with few shared listeners.
-* New users get their own, more strongly regularised item matrix (few revealed artists need
-  smoother weights), a level-weighted profile, and a popularity prior that fades as they rate more.
+* ALS (implicit matrix factorisation) scores are blended in, each model's scores scaled to
+  max |score| = 1 per user, so the two complementary families vote on equal terms.
+* New users (few revealed artists) get item-kNN cosine scores of their level-weighted profile
+  blended with the exact ALS fold-in, and a popularity prior that fades as they rate more; this
+  is cheap (no second dense inverse) and beat a separate EASE matrix on validation users.
 * Known users additionally get a small share of their friends' listening (the friend graph).
 
 The numerical core is :mod:`artistrec.models.hybrid_core` (pure numpy/scipy); this module adapts
@@ -28,29 +31,55 @@ from artistrec.models.base import Recommender
 
 
 class Hybrid(Recommender):
-    """Tag-augmented EASE (+ friends for known users); parameters as in ``hybrid_core``."""
+    """Tag-augmented EASE + ALS (+ friends) for known users, item-kNN + ALS fold-in for new users.
+
+    Parameters as in :data:`artistrec.models.hybrid_core.DEFAULT_PARAMS`.
+    """
 
     name = "hybrid"
 
     def __init__(
         self,
         lam: float = core.DEFAULT_PARAMS["lam"],
-        lam_new: float = core.DEFAULT_PARAMS["lam_new"],
         min_users: int = int(core.DEFAULT_PARAMS["min_users"]),
         tag_weight: float = core.DEFAULT_PARAMS["tag_weight"],
-        tag_weight_new: float = core.DEFAULT_PARAMS["tag_weight_new"],
         friend_direct: float = core.DEFAULT_PARAMS["friend_direct"],
+        known_als: float = core.DEFAULT_PARAMS["known_als"],
+        new_als: float = core.DEFAULT_PARAMS["new_als"],
         pop_beta: float = core.DEFAULT_PARAMS["pop_beta"],
+        als_factors: int = int(core.DEFAULT_PARAMS["als_factors"]),
+        als_reg: float = core.DEFAULT_PARAMS["als_reg"],
+        knn_shrink: float = core.DEFAULT_PARAMS["knn_shrink"],
     ) -> None:
         self.lam = lam
-        self.lam_new = lam_new
         self.min_users = min_users
         self.tag_weight = tag_weight
-        self.tag_weight_new = tag_weight_new
         self.friend_direct = friend_direct
+        self.known_als = known_als
+        self.new_als = new_als
         self.pop_beta = pop_beta
+        self.als_factors = als_factors
+        self.als_reg = als_reg
+        self.knn_shrink = knn_shrink
 
     def _core_params(self) -> dict[str, float]:
+        for key in ("lam", "als_factors", "als_reg"):
+            if not float(getattr(self, key)) > 0:
+                raise ValueError(f"{key} must be positive, got {getattr(self, key)!r}")
+        for key in ("min_users", "als_factors"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{key} must be a positive integer, got {value!r}")
+        for key in (
+            "tag_weight",
+            "friend_direct",
+            "known_als",
+            "new_als",
+            "pop_beta",
+            "knn_shrink",
+        ):
+            if not float(getattr(self, key)) >= 0:
+                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
         return {**core.DEFAULT_PARAMS, **{k: float(v) for k, v in self.get_params().items()}}
 
     def _fit(self, dataset: Dataset) -> None:
@@ -61,30 +90,30 @@ class Hybrid(Recommender):
         self.artist_tags_ = sp.csr_matrix(dataset.artist_tags, dtype=np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return core.score_users(self.state_, self.seen_[users], self.friends_[users], self.seen_)
+        return core.score_users(
+            self.state_, self.seen_[users], self.friends_[users], self.seen_, users=users
+        )
 
     def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        ratings = dict(zip(items.tolist(), levels.tolist(), strict=True))
-        return core.score_new_user(self.state_, ratings)
+        return core.score_new_user(self.state_, items, levels)
 
     def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
         st = self.state_
         out = 1e-6 * st["pop"].astype(np.float32)
         pos = int(st["item_pos"][artist])
-        if pos >= 0:
-            b = st["B_new"]
-            if measure == "dot":
-                out[st["items"]] += b[pos]
-            else:
-                norms = np.linalg.norm(b, axis=1)
-                out[st["items"]] += (b @ b[pos]) / np.maximum(norms * norms[pos], 1e-12)
+        if measure == "dot" and pos >= 0:  # EASE weights: how strongly liking `artist` predicts j
+            out[st["items"]] += st["B"][pos]
             return out
-        # an artist without enough listeners to be modelled: fall back to shared tags
+        # cosine: item-kNN row (every artist with a training listener)
+        lo, hi = st["knn_indptr"][artist], st["knn_indptr"][artist + 1]
+        if hi > lo:
+            out[st["knn_indices"][lo:hi]] += st["knn_data"][lo:hi]
+            return out
+        # an artist without training listeners: fall back to shared tags
         t = self.artist_tags_
         sim = np.asarray((t @ t[artist].T).todense()).ravel()
-        if measure == "cosine":
-            norms = np.sqrt(np.asarray(t.multiply(t).sum(axis=1)).ravel())
-            sim = sim / np.maximum(norms * norms[artist], 1e-12)
+        norms = np.sqrt(np.asarray(t.multiply(t).sum(axis=1)).ravel())
+        sim = sim / np.maximum(norms * norms[artist], 1e-12)
         return out + sim.astype(np.float32)
 
     def _state(self) -> dict[str, Any]:

@@ -1,0 +1,126 @@
+"""The default ``hybrid`` model: EASE + ALS for known users, item-kNN + ALS fold-in for new users."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import artistrec
+from artistrec.data import Dataset
+from artistrec.data.scale import REPRESENTATIVE_COUNTS
+from artistrec.models import hybrid_core as core
+from artistrec.models.hybrid import Hybrid
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic_ds: Dataset) -> Hybrid:
+    return Hybrid().fit(synthetic_ds)
+
+
+def test_is_the_default_model() -> None:
+    assert isinstance(artistrec.create_model("default"), Hybrid)
+
+
+def test_state_is_one_dense_matrix_on_modelled_artists(
+    fitted: Hybrid, synthetic_ds: Dataset
+) -> None:
+    st = fitted.state_
+    listeners = np.bincount(synthetic_ds.interactions.indices, minlength=fitted.n_items)
+    np.testing.assert_array_equal(st["items"], np.flatnonzero(listeners >= fitted.min_users))
+    assert st["B"].shape == (st["items"].size,) * 2 and st["B"].dtype == np.float32
+    assert np.all(np.diag(st["B"]) == 0)
+    assert "B_new" not in st  # no second dense inverse any more
+    assert st["item_factors"].shape == (fitted.n_items, fitted.als_factors)
+    assert st["user_factors"].shape == (fitted.n_users, fitted.als_factors)
+    assert st["item_factors"].dtype == np.float32
+
+
+def test_knn_is_shrunk_cosine_without_diagonal(fitted: Hybrid, synthetic_ds: Dataset) -> None:
+    st = fitted.state_
+    S = sp.csr_matrix(
+        (st["knn_data"], st["knn_indices"], st["knn_indptr"]), shape=(fitted.n_items,) * 2
+    ).toarray()
+    b = (synthetic_ds.interactions > 0).astype(np.float64).toarray()
+    co = b.T @ b
+    n = np.sqrt(np.diag(co))
+    expected = co / (np.outer(n, n) + fitted.knn_shrink)
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(S, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_als_fold_in_solves_its_normal_equations(fitted: Hybrid) -> None:
+    st = fitted.state_
+    items, levels = np.array([3, 40, 41, 99]), np.array([1, 2, 4, 5])
+    x = core._als_fold_in(st, items, levels)
+    y = st["item_factors"].astype(np.float64)
+    c = np.ones(fitted.n_items)
+    c[items] = 1.0 + np.log1p(REPRESENTATIVE_COUNTS[levels])
+    p = np.zeros(fitted.n_items)
+    p[items] = 1.0
+    lhs = (y.T * c) @ y + fitted.als_reg * np.eye(y.shape[1])
+    np.testing.assert_allclose(lhs @ x, (y.T * c) @ p, rtol=1e-6, atol=1e-6)
+
+
+def test_single_and_batch_new_user_paths_agree(fitted: Hybrid) -> None:
+    reqs = [{3: 2, 40: 4}, {7: 1}, {}, {10: 5, 11: 0, 12: 3, 200: 2}]
+    batch = core.score_new_users(fitted.state_, reqs)
+    for row, r in zip(batch, reqs, strict=True):
+        items = np.array(list(r), np.int64)
+        levels = np.array(list(r.values()), np.int64)
+        np.testing.assert_array_equal(row, core.score_new_user(fitted.state_, items, levels))
+        np.testing.assert_array_equal(row, fitted._score_new_user(items, levels))
+
+
+def test_new_user_blend_parts_are_max_scaled(fitted: Hybrid) -> None:
+    st = fitted.state_
+    items, levels = np.array([3, 40]), np.array([2, 4])
+    knn_only = {**st, "new_als": np.float32(0.0), "pop_beta": np.float32(0.0)}
+    s = core.score_new_user(knn_only, items, levels)
+    unrated = np.setdiff1d(np.arange(fitted.n_items), items)
+    assert abs(np.abs(s[unrated]).max() - 1.0) < 1e-4  # kNN part scaled to max 1 (+1e-6 prior)
+    full = core.score_new_user(st, items, levels)
+    assert not np.allclose(full, s)  # the ALS fold-in and the prior do change the scores
+
+
+def test_more_revealed_artists_weaken_the_popularity_prior(fitted: Hybrid) -> None:
+    st = dict(fitted.state_)
+    one = core.score_new_user(st, np.array([3]), np.array([3])) - core.score_new_user(
+        {**st, "pop_beta": np.float32(0.0)}, np.array([3]), np.array([3])
+    )
+    items, levels = np.array([3, 4, 5, 6]), np.array([3, 3, 3, 3])
+    four = core.score_new_user(st, items, levels) - core.score_new_user(
+        {**st, "pop_beta": np.float32(0.0)}, items, levels
+    )
+    np.testing.assert_allclose(one, 4 * four, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(one, fitted.pop_beta * st["pop"], rtol=1e-3, atol=1e-6)
+
+
+def test_known_user_als_weight_changes_ranking(fitted: Hybrid, synthetic_ds: Dataset) -> None:
+    users = np.arange(50)
+    ease_only = {**fitted.state_, "known_als": np.float32(0.0)}
+    seen = fitted.seen_[users]
+    a = core.score_users(ease_only, seen, fitted.friends_[users], fitted.seen_, users=users)
+    b = fitted._score_users(users)
+    assert a.shape == b.shape == (50, fitted.n_items)
+    top_a = np.argsort(-np.where(seen.toarray() > 0, -np.inf, a), axis=1)[:, :10]
+    top_b = np.argsort(-np.where(seen.toarray() > 0, -np.inf, b), axis=1)[:, :10]
+    assert (top_a != top_b).any()
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("lam", 0.0), ("min_users", 0), ("als_factors", 2.5), ("new_als", -1.0), ("pop_beta", -0.1)],
+)
+def test_bad_parameters_are_rejected(synthetic_ds: Dataset, param: str, value: float) -> None:
+    with pytest.raises(ValueError, match=param):
+        Hybrid(**{param: value}).fit(synthetic_ds)
+
+
+def test_core_rejects_bad_requests(fitted: Hybrid) -> None:
+    with pytest.raises(IndexError):
+        core.score_new_user(fitted.state_, np.array([fitted.n_items]), np.array([3]))
+    with pytest.raises(ValueError, match="levels"):
+        core.score_new_user(fitted.state_, np.array([1]), np.array([6]))
+    with pytest.raises(ValueError, match="length"):
+        core.score_new_user(fitted.state_, np.array([1, 2]), np.array([3]))
