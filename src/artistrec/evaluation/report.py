@@ -196,7 +196,7 @@ def ndcg_vs_n_chart(summary: pd.DataFrame, path: Path, metric: str = "ndcg") -> 
     sub = summary.dropna(subset=["n_revealed"])
     if sub.empty:
         raise ValueError("no new-user rows (n_revealed) to plot")
-    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(8.5, 4.5), constrained_layout=True)
     for model, grp in sub.groupby("model", sort=False):
         grp = grp.sort_values("n_revealed")
         ax.errorbar(
@@ -212,7 +212,7 @@ def ndcg_vs_n_chart(summary: pd.DataFrame, path: Path, metric: str = "ndcg") -> 
     ax.set_xticks(sorted(sub["n_revealed"].astype(int).unique()))
     ax.set_title(f"new users: {metric}@{k} vs N revealed (mean ± std over folds)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
