@@ -526,7 +526,7 @@ def web_app(
         if model is None and not default_model_path(DEFAULT_MODEL, ds.fingerprint).is_file():
             console.print(f"no trained {DEFAULT_MODEL!r} model yet: training it once (cached)")
             RecommenderService(ds, progress=True).model("default")
-    except (DataError, ArtifactError) as exc:
+    except (DataError, ArtifactError, ValueError) as exc:
         fail(str(exc))
     del ds
 

@@ -98,8 +98,14 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 
 def wait_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until the script run finished and no stale element is left on screen."""
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
+    """Wait until the app's script run has finished and no stale element is left on screen.
+
+    Uses the state Streamlit publishes on its root element (``initial``, ``running``,
+    ``rerunRequested``, ``notRunning``); call it after waiting for something the action changes.
+    """
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
+    )
     page.wait_for_function(
         "() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms
     )

@@ -101,9 +101,14 @@ def test_pick_rate_and_get_recommendations(app_server, page) -> None:
     for query, expected in picks:
         search.fill(query)
         search.press("Enter")
-        first = page.locator('[data-testid="stMain"] button:has-text("listeners")').first
+        # the hit for this query (not a stale one from the previous search), not yet added
+        wanted = re.escape(expected) if expected else re.escape(query) + ".*"
+        hit_label = page.locator(
+            '[data-testid="stMarkdownContainer"]',
+            has_text=re.compile(rf"^{wanted} · [\d,]+ listener", re.IGNORECASE),
+        )
+        first = page.locator('[data-testid="stMain"] button:not([disabled])', has=hit_label).first
         first.wait_for()
-        wait_idle(page)
         label = first.locator('[data-testid="stMarkdownContainer"]').inner_text()
         name = label.split(" · ")[0].strip()
         if expected is not None:
