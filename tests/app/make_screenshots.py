@@ -1,7 +1,7 @@
 """Regenerate the README's screenshots (docs/img/app-*.png) from a running app.
 
     artistrec app --port 8765 &          # on the real data (LASTFM_DATA_DIR)
-    python tests/app/make_screenshots.py http://127.0.0.1:8765 [--model als]
+    python tests/app/make_screenshots.py http://127.0.0.1:8765 [--model NAME]
 
 Drives headless Chromium like tests/app/test_app_browser.py; every wait is bounded.
 """
@@ -59,7 +59,7 @@ def main() -> None:
         search.press("Enter")
         page.get_by_text("Artists matching").wait_for(state="detached")
         wait_idle(page)
-        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.mouse.click(900, 60)  # empty header space: drops the focus ring
         page.mouse.move(1390, 940)
         page.screenshot(path=str(OUT / "app-recommend.png"))
 
