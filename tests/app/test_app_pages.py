@@ -151,3 +151,23 @@ def test_unloadable_data_shows_a_clear_error(tmp_path, monkeypatch) -> None:
     at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60).run()
     assert not at.exception, at.exception
     assert any("could not load its data or model" in e.value for e in at.error)
+
+
+def test_model_artifact_from_the_environment_serves_as_default(
+    app_env, synthetic_ds, tmp_path, monkeypatch
+) -> None:
+    """`artistrec app --model PATH` sets ARTISTREC_MODEL_PATH; the app serves it as "default"."""
+    from streamlit.testing.v1 import AppTest
+
+    from artistrec import create_model
+    from artistrec.app import ENTRY_SCRIPT
+
+    path = create_model("popularity").fit(synthetic_ds).save(tmp_path / "pop.npz")
+    monkeypatch.setenv("ARTISTREC_MODEL_PATH", str(path))
+    monkeypatch.delenv("ARTISTREC_APP_MODEL")
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60).run()
+    assert not at.exception, at.exception
+    model = at.sidebar.selectbox(key="model")
+    assert model.value == "default"
+    # the artifact's model answers as "default", although the registry's default is another
+    assert model.format_func("default") == "default (popularity)"
