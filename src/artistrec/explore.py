@@ -283,23 +283,34 @@ def benchmark_dirs(root: str | os.PathLike[str] | None = None) -> list[Path]:
 def load_benchmark_summaries(dirs: list[Path] | None = None) -> dict[str, pd.DataFrame]:
     """Summary tables written by ``artistrec evaluate`` (``<protocol>_summary.csv``), by protocol.
 
-    The first directory holding a protocol wins; unreadable files are skipped so the page can
-    always show what is there.
+    Files of one protocol directly in a searched folder or in sub-folders named ``results*``
+    (``results/``, ``results-hybrid/``: runs of the same protocol, e.g. one model added later)
+    are merged into one table; when a model
+    (and N revealed) appears twice, the first directory, then the first path in sorted order,
+    wins. A file in another sub-folder is a variant of the protocol and keeps its own table, keyed
+    ``"<protocol> (<folder>)"`` (e.g. ``results/sampled/`` -> ``"new-users (sampled)"``).
+    Unreadable files are skipped so the page can always show what is there; ``source`` names
+    the file of each row.
     """
-    out: dict[str, pd.DataFrame] = {}
+    found: dict[str, list[pd.DataFrame]] = {}
     for d in dirs if dirs is not None else benchmark_dirs():
         if not d.is_dir():
             continue
         for path in sorted(d.rglob(f"*{SUMMARY_SUFFIX}")):
             protocol = path.name[: -len(SUMMARY_SUFFIX)]
-            if protocol in out:
-                continue
+            if path.parent != d and not path.parent.name.startswith("results"):
+                protocol = f"{protocol} ({path.parent.name})"
             try:
                 df = pd.read_csv(path)
             except (OSError, ValueError):
                 continue
             if not df.empty and "model" in df:
-                out[protocol] = df.assign(source=str(path))
+                found.setdefault(protocol, []).append(df.assign(source=str(path)))
+    out: dict[str, pd.DataFrame] = {}
+    for protocol, frames in found.items():
+        merged = pd.concat(frames, ignore_index=True)
+        keys = [c for c in ("model", "n_revealed") if c in merged]
+        out[protocol] = merged.drop_duplicates(subset=keys, keep="first").reset_index(drop=True)
     return out
 
 
@@ -320,9 +331,9 @@ TABLE_COLUMNS = (
 
 
 def protocol_order(protocols: list[str]) -> list[str]:
-    """``protocols`` sorted: warm, new-users, recbole first, then the rest by name."""
+    """``protocols`` sorted: warm, new-users, recbole first (variants after their protocol)."""
     rank = {p: i for i, p in enumerate(PROTOCOL_ORDER)}
-    return sorted(protocols, key=lambda p: (rank.get(p, len(rank)), p))
+    return sorted(protocols, key=lambda p: (rank.get(p.split(" (")[0], len(rank)), p))
 
 
 def benchmark_table(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:

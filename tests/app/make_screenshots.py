@@ -83,6 +83,12 @@ def main() -> None:
         page.screenshot(path=str(OUT / "app-explore.png"))
 
         page.get_by_role("link", name="Models").click()
+        page.get_by_role("heading", name="Benchmarks").wait_for()
+        wait_idle(page, timeout_ms=120_000)
+        page.get_by_role("tab", name="new-users", exact=True).click()
+        wait_idle(page)
+        _top(page, "Benchmarks")
+        page.screenshot(path=str(OUT / "app-models-benchmarks.png"))
         page.get_by_role("button", name="Train and compare (about 10 s)").click()
         page.get_by_text("Held-out error at the last epoch").wait_for(timeout=300_000)
         page.get_by_role("button", name="Draw the map").click()

@@ -129,34 +129,51 @@ def test_seed_mf_variant_curves(synthetic_ds: Dataset) -> None:
 
 
 def test_benchmark_summaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "sub").mkdir()
-    pd.DataFrame(
+    def write(folder: str, rows: dict) -> None:
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(tmp_path / folder / "new-users_summary.csv", index=False)
+
+    write(
+        "results",
         {
             "model": ["a", "b", "a"],
             "n_revealed": [3, 3, 5],
             "ndcg_mean": [0.1, 0.2, 0.3],
             "ndcg_std": [0.01, 0.02, 0.03],
-        }
-    ).to_csv(tmp_path / "sub" / "new-users_summary.csv", index=False)
-    (tmp_path / "broken_summary.csv").write_text("")
+        },
+    )
+    # a later run of one more model: merged (its duplicate of ("a", 3) is dropped)
+    write("results-extra", {"model": ["a", "c"], "n_revealed": [3, 3], "ndcg_mean": [0.9, 0.4]})
+    # a variant of the protocol (other users): its own table
+    write("results/sampled", {"model": ["d"], "n_revealed": [3], "ndcg_mean": [0.5]})
+    (tmp_path / "results" / "broken_summary.csv").write_text("")
     monkeypatch.setenv("ARTISTREC_RESULTS_DIR", str(tmp_path))
     assert explore.benchmark_dirs() == [tmp_path]
     found = explore.load_benchmark_summaries()
-    assert list(found) == ["new-users"]
+    assert sorted(found) == ["new-users", "new-users (sampled)"]
     summary = found["new-users"]
     assert explore.summary_metrics(summary) == ["ndcg"]
     long = explore.benchmark_metric(summary, "ndcg")
-    assert long["mean"].tolist() == [0.1, 0.2, 0.3]
-    assert long["n_revealed"].tolist() == [3, 3, 5]
+    assert long["model"].tolist() == ["a", "b", "a", "c"]
+    assert long["mean"].tolist() == [0.1, 0.2, 0.3, 0.4]
+    assert long["n_revealed"].tolist() == [3, 3, 5, 3]
+    assert found["new-users (sampled)"]["model"].tolist() == ["d"]
     with pytest.raises(ValueError, match="not in the summary"):
         explore.benchmark_metric(summary, "recall")
     assert explore.load_benchmark_summaries([tmp_path / "missing"]) == {}
+    # files directly in a searched folder keep the plain protocol name
+    assert list(explore.load_benchmark_summaries([tmp_path / "results" / "sampled"])) == [
+        "new-users"
+    ]
     table = explore.benchmark_table(summary, digits=2)
     assert list(table.columns) == ["model", "n_revealed", "ndcg"]
-    assert table["ndcg"].tolist() == ["0.10 ± 0.01", "0.20 ± 0.02", "0.30 ± 0.03"]
-    assert explore.protocol_order(["zeta", "recbole", "new-users", "warm"]) == [
+    assert table["ndcg"].tolist() == ["0.10 ± 0.01", "0.20 ± 0.02", "0.30 ± 0.03", "0.40"]
+    assert explore.protocol_order(
+        ["zeta", "new-users (sampled)", "recbole", "new-users", "warm"]
+    ) == [
         "warm",
         "new-users",
+        "new-users (sampled)",
         "recbole",
         "zeta",
     ]

@@ -118,7 +118,7 @@ else:
             st.dataframe(explore.benchmark_table(summary), hide_index=True, width="stretch")
             with st.expander("All columns"):
                 st.dataframe(summary.drop(columns=["source"]), hide_index=True, width="stretch")
-            st.caption(f"From {summary['source'].iloc[0]}")
+            st.caption("From " + ", ".join(dict.fromkeys(summary["source"])))
 
 # ----------------------------------------------------------------------------- training curves
 st.header("Training curves of seed-mf")
