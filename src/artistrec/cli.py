@@ -538,5 +538,6 @@ def web_app(
     console.print(f"web app on http://{host}:{port} (Ctrl+C stops it)")
     streamlit_cli.main(args=streamlit_args(host, port), prog_name="streamlit")
 
+
 if __name__ == "__main__":  # pragma: no cover
     app()
