@@ -55,7 +55,7 @@ def test_als_fold_in_solves_its_normal_equations(fitted: Hybrid) -> None:
     x = core._als_fold_in(st, items, levels)
     y = st["item_factors"].astype(np.float64)
     c = np.ones(fitted.n_items)
-    c[items] = 1.0 + np.log1p(REPRESENTATIVE_COUNTS[levels])
+    c[items] = 1.0 + fitted.als_alpha * np.log1p(REPRESENTATIVE_COUNTS[levels])
     p = np.zeros(fitted.n_items)
     p[items] = 1.0
     lhs = (y.T * c) @ y + fitted.als_reg * np.eye(y.shape[1])

@@ -49,6 +49,7 @@ class Hybrid(Recommender):
         pop_beta: float = core.DEFAULT_PARAMS["pop_beta"],
         als_factors: int = int(core.DEFAULT_PARAMS["als_factors"]),
         als_reg: float = core.DEFAULT_PARAMS["als_reg"],
+        als_alpha: float = core.DEFAULT_PARAMS["als_alpha"],
         knn_shrink: float = core.DEFAULT_PARAMS["knn_shrink"],
     ) -> None:
         self.lam = lam
@@ -60,6 +61,7 @@ class Hybrid(Recommender):
         self.pop_beta = pop_beta
         self.als_factors = als_factors
         self.als_reg = als_reg
+        self.als_alpha = als_alpha
         self.knn_shrink = knn_shrink
 
     def _core_params(self) -> dict[str, float]:
@@ -77,6 +79,7 @@ class Hybrid(Recommender):
             "new_als",
             "pop_beta",
             "knn_shrink",
+            "als_alpha",
         ):
             if not float(getattr(self, key)) >= 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
