@@ -340,11 +340,13 @@ def serve(
         typer.Option("--model", help="Model artifact to serve (default: cached default model)."),
     ] = None,
     data_dir: DataDirOpt = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Server processes (one per core; each loads the model)."),
+    ] = 1,
 ) -> None:
     """Run the HTTP API (FastAPI + uvicorn). Set ARTISTREC_ADMIN_TOKEN to enable /admin/reload."""
-    import uvicorn
-
-    from artistrec.api.app import create_app
+    from artistrec.api.server import run
     from artistrec.store.profiles import ProfileStore, StoreError
 
     svc = _load_service(data_dir, "default", model)
@@ -353,10 +355,10 @@ def serve(
     except StoreError as exc:
         fail(str(exc))
     console.print(
-        f"serving {svc.model().name} on http://{host}:{port} (profiles: {store.path}); "
-        f"docs at /docs"
+        f"serving {svc.model().name} on http://{host}:{port} with {workers} process(es) "
+        f"(profiles: {store.path}); docs at /docs"
     )
-    uvicorn.run(create_app(svc, store), host=host, port=port, log_level="info")
+    run(svc, store, host, port, workers=workers, data_dir=data_dir, model_path=model)
 
 
 # ----------------------------------------------------------------------------- evaluate

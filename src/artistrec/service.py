@@ -37,6 +37,8 @@ MAX_EXCLUDE = 10_000
 MAX_QUERY_CHARS = 200
 MAX_SEARCH_LIMIT = 500
 N_TAGS = 5
+#: Reasons for up to this many anchors use a dense (features x anchors) block (<= 3.5 MB).
+_DENSE_ANCHORS = 64
 
 
 # ----------------------------------------------------------------------------- results & errors
@@ -511,7 +513,28 @@ class RecommenderService:
         if items.size == 0 or anchors.size == 0:
             return np.zeros((items.size, anchors.size), np.float32)
         f = self._features
-        return np.asarray((f[items] @ f[anchors].T).toarray(), dtype=np.float32)
+        if anchors.size > _DENSE_ANCHORS:
+            return np.asarray((f[items] @ f[anchors].T).toarray(), dtype=np.float32)
+        # per-request hot path: gather the CSR rows with numpy instead of scipy's fancy
+        # indexing + sparse product (~4x less CPU for k = 10 items and ~15 anchors)
+        a_row, a_col, a_val = self._gather_rows(anchors)
+        dense = np.zeros((f.shape[1], anchors.size), np.float32)
+        dense[a_col, a_row] = a_val
+        i_row, i_col, i_val = self._gather_rows(items)
+        out = np.zeros((items.size, anchors.size), np.float32)
+        if i_col.size:
+            contrib = dense[i_col] * i_val[:, None]
+            starts = np.flatnonzero(np.r_[True, i_row[1:] != i_row[:-1]])
+            out[i_row[starts]] = np.add.reduceat(contrib, starts, axis=0)
+        return out
+
+    def _gather_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(position in ``rows``, column, value) of every non-zero of those feature rows."""
+        f = self._features
+        starts = f.indptr[rows].astype(np.int64)
+        lens = f.indptr[rows + 1].astype(np.int64) - starts
+        flat = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        return np.repeat(np.arange(rows.size), lens), f.indices[flat], f.data[flat]
 
     def _reasons(self, items: np.ndarray, anchors: np.ndarray, verb: str) -> list[str]:
         """'because you {verb} X and Y' from the two anchors most similar to each item."""

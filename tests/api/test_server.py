@@ -1,0 +1,67 @@
+"""Serving setup: the worker-process app factory, one BLAS thread per process, ``--workers``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from artistrec import create_model
+from artistrec.api import server
+from artistrec.data import Dataset
+from artistrec.service import RecommenderService
+from artistrec.store.profiles import ProfileStore
+
+
+def test_app_from_env_serves_the_given_model_with_one_blas_thread(
+    synthetic_dir: Path, synthetic_ds: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "pop.npz"
+    create_model("popularity").fit(synthetic_ds).save(model)
+    monkeypatch.setenv(server.ENV_DATA_DIR, str(synthetic_dir))
+    monkeypatch.setenv(server.ENV_MODEL, str(model))
+    monkeypatch.setenv(server.ENV_DB, str(tmp_path / "p.sqlite3"))
+    with threadpool_limits(limits=2):  # restores this process's pools afterwards
+        app = server.app_from_env()
+        assert all(p["num_threads"] == 1 for p in threadpool_info())
+    client = TestClient(app)
+    assert client.get("/health").json()["model"] == "popularity"
+    order = np.argsort(-synthetic_ds.artist_listeners(), kind="stable")
+    rated = int(synthetic_ds.artist_ids[order[0]])
+    resp = client.post("/recommendations", json={"ratings": [{"artist_id": rated, "level": 3}]})
+    assert resp.status_code == 200, resp.text
+    recs = resp.json()["recommendations"]
+    assert len(recs) == 10 and rated not in {r["artist_id"] for r in recs}
+    assert (tmp_path / "p.sqlite3").is_file()
+
+
+def test_run_with_workers_hands_uvicorn_the_factory(
+    synthetic_ds: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    names = (server.ENV_DB, server.ENV_DATA_DIR, server.ENV_MODEL)
+    for var in (*names, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "x")  # recorded, so monkeypatch restores what run() sets
+        monkeypatch.delenv(var)
+    svc = RecommenderService(synthetic_ds, models={"default": create_model("popularity")})
+    store = ProfileStore(tmp_path / "p.sqlite3")
+    try:
+        with threadpool_limits(limits=2):
+            server.run(svc, store, port=8124, workers=2, data_dir=tmp_path / "data")
+            with pytest.raises(ValueError, match="workers"):
+                server.run(svc, store, workers=0)
+    finally:
+        store.close()
+    assert seen["app"] == server.FACTORY and seen["factory"] is True
+    assert seen["workers"] == 2 and seen["port"] == 8124
+    assert os.environ[server.ENV_DB] == str(tmp_path / "p.sqlite3")
+    assert os.environ[server.ENV_DATA_DIR] == str(tmp_path / "data")
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert server.ENV_MODEL not in os.environ  # no --model: the workers use the cache
