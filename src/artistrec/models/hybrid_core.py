@@ -1,4 +1,4 @@
-"""Hybrid EASE recommender core (pure numpy/scipy).
+"""Hybrid EASE + ALS + item-kNN recommender core (numpy/scipy; ALS training via ``implicit``).
 
 Model: EASE^R (closed-form item-item ridge regression, Steck 2019) on the artists that
 have at least ``min_users`` training listeners, with
@@ -8,13 +8,16 @@ have at least ``min_users`` training listeners, with
   interaction matrix as weighted pseudo-user rows, so co-tagged artists become similar,
 * friend smoothing for known users: the user's normalised profile plus ``friend_alpha`` times the
   mean of the friends' normalised profiles is multiplied by B,
-* an implicit-feedback ALS model (Hu, Koren & Volinsky 2008) whose scores are blended in,
+* an implicit-feedback ALS model (Hu, Koren & Volinsky 2008) blended in for known users: EASE and
+  ALS scores are each scaled to max |score| = 1 over the user's unseen artists and added,
 * for new users (fold-in from ``{artist_index: level}``): a blend of item-kNN cosine scores of the
   level-weighted profile and the exact ALS fold-in, each scaled to max |score| = 1 per request,
   plus a popularity prior whose weight decays with the number of revealed artists. (A separate,
   strongly regularised EASE matrix for new users was dropped: on validation users carved from
   training users, kNN + ALS beat it at N = 3/5/10 and it cost a second dense inverse.)
 
+Blend weights, ALS confidence and tag weight were tuned on validation splits carved from
+training data only (/work/research: exp_blend.py, exp_new2/3.py, exp_als_known.py, exp_lam.py).
 Every function is vectorised; the learned state is a dict of numpy arrays (npz-serialisable).
 """
 
@@ -35,7 +38,7 @@ DEFAULT_PARAMS: dict[str, float] = {
     "min_users": 3,  # artists with fewer training listeners are not modelled by B (kNN/ALS cover them)
     "input_log_a": 0.0,  # input value = 1 + a * log1p(count)  (0 -> binary; log hurt on validation)
     "row_norm_p": 0.0,  # rows divided by (row sum)^p before the Gram matrix
-    "tag_weight": 10.0,  # weight of tag pseudo-user rows in the Gram matrix of B
+    "tag_weight": 40.0,  # weight of tag pseudo-user rows in the Gram matrix of B
     "tag_idf": 1.0,  # 1 -> idf-weight tags before L2 normalising artists
     "friend_alpha": 0.0,  # known users: weight of mean friends' profile (fed through B)
     "friend_direct": 0.05,  # known users: weight of mean friends' profile added directly to scores
