@@ -1,12 +1,12 @@
 """Bounded HTTP load test of ``POST /recommendations`` on 127.0.0.1 (httpx, asyncio).
 
-Starts ``artistrec serve`` on a free loopback port (or uses ``--url``, which must be a loopback
-address), then, for each concurrency level, keeps that many connections busy until
+Starts ``artistrec serve [--workers N]`` on a free loopback port (or uses ``--url``, which must
+be a loopback address), then, for each concurrency level, keeps that many connections busy until
 ``--requests`` requests are done or ``--seconds`` have passed, whichever comes first, and reports
-p50/p99 latency, throughput and errors. Request bodies rate 5-20 artists drawn (fixed seed) from
+p50/p99 latency, throughput, errors and the load average. Request bodies rate 5-20 artists drawn (fixed seed) from
 the 500 most listened. Client and server share the machine, so numbers are a lower bound.
 
-    python benchmarks/load_api.py --levels 32,128 --requests 3000 --seconds 30
+    python benchmarks/load_api.py --workers 2 --levels 32,128 --requests 3000 --seconds 30
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ def _check_loopback(url: str) -> None:
         raise SystemExit(f"refusing to load-test a non-loopback address: {host}")
 
 
-def start_server(db: Path, model: str | None) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, model: str | None, workers: int = 1) -> tuple[subprocess.Popen, str]:
     """``artistrec serve`` in a subprocess; returns it and its base URL once /ready answers."""
     port = _free_port()
     cmd = [sys.executable, "-m", "artistrec.cli", "serve", "--port", str(port), "--db", str(db)]
+    cmd += ["--workers", str(workers)]
     if model:
         cmd += ["--model", model]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -54,6 +55,7 @@ def start_server(db: Path, model: str | None) -> tuple[subprocess.Popen, str]:
             raise SystemExit(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
         try:
             if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                time.sleep(5.0 if workers > 1 else 0.0)  # the other workers finish loading
                 return proc, url
         except httpx.HTTPError:
             pass
@@ -100,6 +102,7 @@ async def run_level(
                 for i in range(concurrency)
             )
         )
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         deadline = start + seconds
 
@@ -132,6 +135,7 @@ async def run_level(
         "max_ms": round(float(lat.max()), 1),
         "errors": int(sum(errors.values())),
         "error_kinds": errors,
+        "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
@@ -139,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--url", help="Existing server on a loopback address (default: start one).")
     ap.add_argument("--model", help="Model artifact for the started server.")
+    ap.add_argument("--workers", type=int, default=1, help="Processes of the started server.")
     ap.add_argument("--levels", default="32,128", help="Comma-separated concurrency levels.")
     ap.add_argument("--requests", type=int, default=3000, help="Max requests per level.")
     ap.add_argument("--seconds", type=float, default=30.0, help="Max seconds per level.")
@@ -147,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     if any(c < 1 or c > 1024 for c in levels) or args.requests < 1 or args.seconds <= 0:
         raise SystemExit("levels must be 1..1024, --requests >= 1 and --seconds > 0")
+    if not 1 <= args.workers <= 64:
+        raise SystemExit("--workers must be 1..64")
 
     proc = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             _check_loopback(args.url)
             url = args.url.rstrip("/")
         else:
-            proc, url = start_server(Path(tmp) / "profiles.sqlite3", args.model)
+            proc, url = start_server(Path(tmp) / "profiles.sqlite3", args.model, args.workers)
         try:
             health = httpx.get(f"{url}/health", timeout=10).json()
             bodies = make_bodies(url, 512)
@@ -172,15 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         "model": health.get("model"),
         "data_fingerprint": health.get("data_fingerprint"),
         "cpus": os.cpu_count(),
+        "workers": args.workers if not args.url else None,
         "results": results,
     }
     print(f"model {report['model']} (data {report['data_fingerprint']}), {os.cpu_count()} CPUs")
-    print("| connections | requests | p50 ms | p99 ms | max ms | req/s | errors |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| connections | requests | p50 ms | p99 ms | max ms | req/s | errors | load 1 min |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         print(
             f"| {r['concurrency']} | {r['requests']} | {r['p50_ms']} | {r['p99_ms']} | "
-            f"{r['max_ms']} | {r['throughput_rps']} | {r['errors']} |"
+            f"{r['max_ms']} | {r['throughput_rps']} | {r['errors']} | "
+            f"{r['load_1min'][0]}-{r['load_1min'][1]} |"
         )
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2))

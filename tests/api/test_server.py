@@ -60,7 +60,7 @@ def test_run_with_workers_hands_uvicorn_the_factory(
     finally:
         store.close()
     assert seen["app"] == server.FACTORY and seen["factory"] is True
-    assert seen["workers"] == 2 and seen["port"] == 8124
+    assert seen["workers"] == 2 and seen["port"] == 8124 and seen["loop"] == "asyncio"
     assert os.environ[server.ENV_DB] == str(tmp_path / "p.sqlite3")
     assert os.environ[server.ENV_DATA_DIR] == str(tmp_path / "data")
     assert os.environ["OPENBLAS_NUM_THREADS"] == "1"

@@ -4,11 +4,14 @@ Each request is ~2 ms of GIL-bound CPU, so one process uses one core; ``workers=
 cores of a 2-core machine. Every process limits native (BLAS/OpenMP) thread pools to one
 thread: concurrent requests already keep the cores busy, and a threaded BLAS call inside a
 request then waits for busy cores (measured on 2 cores: ~10 req/s with the default pools
-against ~170 req/s with one thread, 32 connections, one process).
+against ~170 req/s with one thread, 32 connections, one process). The event loop is asyncio's,
+not uvloop even when installed: with CPU-bound handlers uvloop served some connections
+seconds late at 128 connections (p99 ~4 s against ~0.75 s) and was no faster at 32.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -24,6 +27,7 @@ ENV_DATA_DIR = "ARTISTREC_SERVE_DATA_DIR"
 ENV_MODEL = "ARTISTREC_SERVE_MODEL"
 ENV_DB = "ARTISTREC_SERVE_DB"
 FACTORY = "artistrec.api.server:app_from_env"
+LOOP = "asyncio"
 
 
 def limit_native_threads() -> None:
@@ -40,7 +44,9 @@ def app_from_env() -> FastAPI:
         os.environ.get(ENV_DATA_DIR) or None, model_path=Path(model) if model else None
     )
     store = ProfileStore(db) if db else ProfileStore.default()
-    return create_app(svc, store)
+    app = create_app(svc, store)
+    gc.freeze()  # the loaded data and model are long-lived: keep them out of GC passes
+    return app
 
 
 def run(
@@ -64,7 +70,9 @@ def run(
         raise ValueError(f"workers must be >= 1, got {workers}")
     limit_native_threads()
     if workers == 1:
-        uvicorn.run(create_app(service, store), host=host, port=port, log_level=log_level)
+        app = create_app(service, store)
+        gc.freeze()  # the loaded data and model are long-lived: keep them out of GC passes
+        uvicorn.run(app, host=host, port=port, loop=LOOP, log_level=log_level)
         return
     os.environ[ENV_DB] = str(store.path)
     if data_dir is not None:
@@ -74,4 +82,12 @@ def run(
     # spawned workers read these when they import numpy: no thread pools to shrink afterwards
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
-    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop=LOOP,
+        log_level=log_level,
+    )
