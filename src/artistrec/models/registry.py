@@ -49,12 +49,9 @@ def model_class(name: str) -> type[Recommender]:
 
 def create_model(name: str = "default", **params: Any) -> Recommender:
     """A new, unfitted model by name with optional hyper-parameter overrides."""
-    try:
-        cls = model_class(name)
-    except KeyError:
-        raise ValueError(
-            f"unknown model {name!r}; available: {', '.join(available_models())}"
-        ) from None
+    if name != "default" and name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(available_models())}")
+    cls = model_class(name)  # errors while importing the module propagate as they are
     try:
         return cls(**params)
     except TypeError as exc:
