@@ -30,6 +30,7 @@ from artistrec.models import available_models, create_model, load_model
 from artistrec.models.base import MEASURES, Recommender
 from artistrec.models.registry import DEFAULT_MODEL
 from artistrec.store.artifacts import ArtifactError
+from artistrec.store.profiles import Profile, ProfileStore, default_path
 
 MAX_K = 500
 MAX_RATINGS = 1000
@@ -37,6 +38,8 @@ MAX_EXCLUDE = 10_000
 MAX_QUERY_CHARS = 200
 MAX_SEARCH_LIMIT = 500
 N_TAGS = 5
+#: Overrides the profile database of :meth:`RecommenderService.profile_store` (the web app).
+ENV_PROFILE_DB = "ARTISTREC_DB"
 #: Reasons for up to this many anchors use a dense (features x anchors) block (<= 3.5 MB).
 _DENSE_ANCHORS = 64
 
@@ -671,3 +674,47 @@ class RecommenderService:
     def popular(self, k: int = 10) -> list[Recommendation]:
         """The ``k`` most listened artists (score = share of the top artist's listeners)."""
         return self._popular(check_k(k), np.empty(0, np.int64))
+
+    # ------------------------------------------------------------------ stored profiles
+    def profile_store(self, path: str | os.PathLike[str] | None = None) -> ProfileStore:
+        """The SQLite profile store at ``path`` (default: ``$ARTISTREC_DB``, else the API's
+        default ``<cache>/profiles.sqlite3``), opened once per path and reused."""
+        resolved = Path(path or os.environ.get(ENV_PROFILE_DB) or default_path()).resolve()
+        with self._lock:
+            stores: dict[Path, ProfileStore] = self.__dict__.setdefault("_profile_stores", {})
+            store = stores.get(resolved)
+            if store is None:
+                store = stores[resolved] = ProfileStore(resolved)
+        return store
+
+    def save_profile(
+        self,
+        ratings: Mapping[int, int],
+        display_name: str | None = None,
+        profile_id: str | None = None,
+        token: str | None = None,
+        db: str | os.PathLike[str] | None = None,
+    ) -> tuple[str, str]:
+        """Store ``ratings`` {artist id: level 0..5}; returns (profile id, owner token).
+
+        Without ``profile_id`` a new profile is created (its token is only shown now); with
+        ``profile_id`` and its ``token`` that profile's ratings and name are replaced. Raises
+        :class:`UnknownArtistError` / :class:`InvalidRequestError` for bad ratings and the
+        store's ``ProfileNotFoundError`` / ``NotOwnerError`` for a bad id or token.
+        """
+        checked = self.validate_ratings(ratings)
+        store = self.profile_store(db)
+        if profile_id is None:
+            profile, token = store.create(checked, display_name)
+            return profile.id, token
+        store.replace(profile_id, token, checked, display_name)
+        return profile_id, str(token)
+
+    def load_profile(self, profile_id: str, db: str | os.PathLike[str] | None = None) -> Profile:
+        """The stored profile ``profile_id`` with ratings of artists this data set knows.
+
+        Raises the store's ``ProfileNotFoundError`` for an unknown id.
+        """
+        profile = self.profile_store(db).get(str(profile_id).strip())
+        profile.ratings = self.known_ratings(profile.ratings)
+        return profile

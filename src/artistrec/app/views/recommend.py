@@ -19,6 +19,12 @@ from artistrec.app.common import (
     recommendations_frame,
 )
 from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
+from artistrec.store.profiles import (
+    InvalidProfileError,
+    NotOwnerError,
+    ProfileNotFoundError,
+    StoreError,
+)
 
 SEARCH_LIMIT = 8
 
@@ -63,6 +69,76 @@ def unhide_all() -> None:
     hidden.clear()
 
 
+#: What a failed save or load tells the person (the store's and the service's errors).
+PROFILE_ERRORS = (
+    ProfileNotFoundError,
+    NotOwnerError,
+    InvalidProfileError,
+    InvalidRequestError,
+    UnknownArtistError,
+    StoreError,
+)
+
+
+def _profile_error(exc: Exception) -> str:
+    if isinstance(exc, NotOwnerError):
+        return "This owner token does not own the profile: check the id and the token."
+    if isinstance(exc, ProfileNotFoundError):
+        return f"No saved profile has the id “{md(exc.profile_id)}”."
+    if isinstance(exc, StoreError):
+        return f"The profile database is unavailable: {exc}"
+    return f"Could not save the profile: {exc}"
+
+
+def save_profile() -> None:
+    """Store the current ratings: a new profile, or the given one when id and token are set."""
+    ratings = {a: int(ss.get(_level_key(a), DEFAULT_LEVEL)) for a in picked}
+    ratings.update({a: 0 for a in hidden if a not in ratings})  # "not interested" = level 0
+    profile_id = ss.get("profile_id", "").strip() or None
+    token = ss.get("profile_token", "").strip() or None
+    if not picked:
+        ss["profile_msg"] = ("error", "Rate at least one artist before saving.")
+        return
+    try:
+        pid, tok = svc.save_profile(
+            ratings, ss.get("profile_name", "").strip() or None, profile_id, token
+        )
+    except PROFILE_ERRORS as exc:
+        ss["profile_msg"] = ("error", _profile_error(exc))
+        return
+    ss["profile_id"], ss["profile_token"] = pid, tok
+    verb = "Updated" if profile_id else "Saved"
+    ss["profile_msg"] = ("success", f"{verb} profile {pid}.")
+
+
+def load_profile() -> None:
+    """Replace the current ratings with those of the stored profile whose id is entered."""
+    profile_id = ss.get("profile_id", "").strip()
+    if not profile_id:
+        ss["profile_msg"] = ("error", "Enter the id of a saved profile to load it.")
+        return
+    try:
+        profile = svc.load_profile(profile_id)
+    except PROFILE_ERRORS as exc:
+        ss["profile_msg"] = ("error", _profile_error(exc))
+        return
+    clear_artists()
+    hidden.clear()
+    names = svc.names_of(profile.ratings)
+    for (artist_id, level), name in zip(profile.ratings.items(), names, strict=True):
+        if level > 0:
+            picked[artist_id] = str(name)
+            ss[_level_key(artist_id)] = level
+        else:
+            hidden[artist_id] = str(name)
+    ss["profile_name"] = profile.display_name or ""
+    ss["profile_token"] = ""
+    ss["profile_msg"] = (
+        "success",
+        f"Loaded {len(picked)} rated artist(s) from profile {profile.id}.",
+    )
+
+
 # ----------------------------------------------------------------------------- sidebar controls
 with st.sidebar:
     st.subheader("Settings")
@@ -83,11 +159,36 @@ with st.sidebar:
             f"Not interested in {len(hidden)} artist(s): " + ", ".join(map(md, hidden.values()))
         )
         st.button("Show them again", on_click=unhide_all, key="unhide")
+    with st.expander("Save / load profile", icon=":material/save:"):
+        st.caption(
+            "Save your ratings to come back to them later (or use them from the HTTP API). "
+            "To update a saved profile, enter its id and owner token and save again."
+        )
+        st.text_input("Display name (optional)", key="profile_name", max_chars=100)
+        st.text_input("Profile id", key="profile_id", placeholder="empty = a new profile")
+        st.text_input(
+            "Owner token",
+            key="profile_token",
+            type="password",
+            help="Shown when a profile is first saved; needed to update it, not to load it.",
+        )
+        c_save, c_load = st.columns(2)
+        c_save.button("Save", key="profile_save", on_click=save_profile, icon=":material/save:")
+        c_load.button("Load", key="profile_load", on_click=load_profile, icon=":material/upload:")
+        kind, text = ss.pop("profile_msg", (None, ""))
+        if kind == "error":
+            st.error(text)
+        elif kind == "success":
+            st.success(text)
+            if ss.get("profile_token"):
+                st.caption("Profile id and owner token — keep the token to update this profile:")
+                st.code(ss["profile_id"], language=None)
+                st.code(ss["profile_token"], language=None)
 
 st.title(":material/headphones: Get recommendations")
 st.caption(
     "Add artists you listen to, say how much, and the recommendations update as you go. "
-    "Your ratings stay in this browser tab only."
+    "Your ratings stay in this browser tab unless you save them as a profile (sidebar)."
 )
 
 left, right = st.columns([2, 3], gap="large")

@@ -1,0 +1,162 @@
+"""Saving and loading listener profiles: the service methods and the app's sidebar expander."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_helpers import card_names
+from streamlit.testing.v1 import AppTest
+
+from artistrec.app.common import md
+from artistrec.service import ENV_PROFILE_DB, RecommenderService, UnknownArtistError
+from artistrec.store.profiles import NotOwnerError, ProfileNotFoundError, ProfileStore
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh profile database for this test, used by the app through $ARTISTREC_DB."""
+    path = tmp_path / "profiles.sqlite3"
+    monkeypatch.setenv(ENV_PROFILE_DB, str(path))
+    return path
+
+
+def _rate(svc: RecommenderService, n: int, start: int = 0) -> dict[int, int]:
+    """{artist id: level} for ``n`` popular artists, levels cycling 1..5."""
+    recs = svc.popular(start + n)[start:]
+    return {r.artist_id: i % 5 + 1 for i, r in enumerate(recs)}
+
+
+# ----------------------------------------------------------------------------- service
+def test_service_save_load_update(svc: RecommenderService, db: Path) -> None:
+    ratings = _rate(svc, 4)
+    pid, token = svc.save_profile(ratings, display_name="ann")
+    profile = svc.load_profile(pid)
+    assert profile.ratings == ratings and profile.display_name == "ann"
+    # the same store the HTTP API opens on that path sees it, token hash and all
+    store = ProfileStore(db)
+    assert store.get(pid).ratings == ratings
+    store.close()
+
+    new = _rate(svc, 2, start=5)
+    assert svc.save_profile(new, None, profile_id=pid, token=token) == (pid, token)
+    assert svc.load_profile(pid).ratings == new
+    assert svc.load_profile(pid).display_name is None
+
+    with pytest.raises(NotOwnerError):
+        svc.save_profile(ratings, profile_id=pid, token="wrong")
+    with pytest.raises(NotOwnerError):
+        svc.save_profile(ratings, profile_id=pid, token=None)
+    assert svc.load_profile(pid).ratings == new
+    with pytest.raises(ProfileNotFoundError):
+        svc.load_profile("00000000-0000-0000-0000-000000000000")
+    with pytest.raises(UnknownArtistError):
+        svc.save_profile({10**9: 3})
+    assert ProfileStore(db).count() == 1
+
+
+def test_service_db_argument_and_unknown_artists_dropped(
+    svc: RecommenderService, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.sqlite3"
+    ratings = _rate(svc, 3)
+    pid, _ = svc.save_profile(ratings, db=other)
+    assert svc.profile_store(other) is svc.profile_store(str(other))
+    # a profile stored by the API may hold ids of another data version: they are skipped
+    store = ProfileStore(other)
+    stale, _ = store.create({**ratings, 10**9: 4})
+    store.close()
+    assert svc.load_profile(stale.id, db=other).ratings == ratings
+    assert svc.load_profile(pid, db=other).ratings == ratings
+
+
+# ----------------------------------------------------------------------------- app
+def _picked_ratings(at: AppTest) -> dict[int, int]:
+    return {a: int(at.session_state[f"level_{a}"]) for a in at.session_state["picked"]}
+
+
+def svc_model(at: AppTest) -> str:
+    """The model chosen in the app's sidebar."""
+    return str(at.selectbox(key="model").value)
+
+
+def _set_ratings(at: AppTest, ratings: dict[int, int], svc: RecommenderService) -> None:
+    """Add the artists by quick-add state and set their levels through the sliders."""
+    for artist_id in ratings:
+        at.session_state["picked"][artist_id] = svc.names_of([artist_id])[0]
+    at.run()
+    for artist_id, level in ratings.items():
+        at.select_slider(key=f"level_{artist_id}").set_value(level).run()
+    assert not at.exception, at.exception
+    assert _picked_ratings(at) == ratings
+
+
+def test_app_save_then_load_in_a_fresh_session(make_app, svc, db: Path) -> None:
+    ratings = _rate(svc, 3)
+    at = make_app()
+    _set_ratings(at, ratings, svc)
+    at.text_input(key="profile_name").input("tester").run()
+    at.button(key="profile_save").click().run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert any(s.value.startswith("Saved profile") for s in at.success)
+    pid, token = at.session_state["profile_id"], at.session_state["profile_token"]
+    assert [c.value for c in at.code] == [pid, token]
+    assert svc.load_profile(pid).ratings == ratings
+
+    fresh = make_app()
+    assert not fresh.session_state["picked"]
+    fresh.text_input(key="profile_id").input(pid).run()
+    fresh.button(key="profile_load").click().run()
+    assert not fresh.exception, fresh.exception
+    assert any(s.value.startswith("Loaded 3 rated artist") for s in fresh.success)
+    assert _picked_ratings(fresh) == ratings
+    assert fresh.text_input(key="profile_name").value == "tester"
+    shown = card_names(fresh)
+    assert shown == [
+        r.name for r in svc.recommend_for_ratings(ratings, k=12, model=svc_model(fresh))
+    ]
+    assert not set(shown) & set(svc.names_of(ratings))
+
+
+def test_app_update_with_token_and_wrong_token(make_app, svc, db: Path) -> None:
+    at = make_app()
+    first = _rate(svc, 2)
+    _set_ratings(at, first, svc)
+    at.button(key="profile_save").click().run()
+    pid, token = at.session_state["profile_id"], at.session_state["profile_token"]
+
+    # saving again with the id and token (still filled in) updates the same profile
+    more = {**first, **_rate(svc, 1, start=4)}
+    _set_ratings(at, more, svc)
+    at.button(key="profile_save").click().run()
+    assert any(s.value == f"Updated profile {pid}." for s in at.success)
+    assert at.session_state["profile_id"] == pid
+    assert svc.load_profile(pid).ratings == more
+    assert ProfileStore(db).count() == 1
+
+    # a wrong token changes nothing and says why
+    at.text_input(key="profile_token").input("not-the-token").run()
+    _set_ratings(at, {**more, **_rate(svc, 1, start=6)}, svc)
+    at.button(key="profile_save").click().run()
+    assert not at.exception, at.exception
+    assert any("does not own" in e.value for e in at.error)
+    assert svc.load_profile(pid).ratings == more
+    assert token != "not-the-token"
+
+
+def test_app_unknown_id_shows_error_and_keeps_ratings(make_app, svc, db: Path) -> None:
+    at = make_app()
+    ratings = _rate(svc, 2)
+    _set_ratings(at, ratings, svc)
+    for bad in ("00000000-0000-0000-0000-000000000000", "not a uuid"):
+        at.text_input(key="profile_id").input(bad).run()
+        at.button(key="profile_load").click().run()
+        assert not at.exception, at.exception
+        assert [e.value for e in at.error] == [f"No saved profile has the id “{md(bad)}”."]
+        assert _picked_ratings(at) == ratings
+    # an id that does not exist cannot be "updated" either
+    at.text_input(key="profile_token").input("x").run()
+    at.button(key="profile_save").click().run()
+    assert any("No saved profile" in e.value for e in at.error)
+    assert ProfileStore(db).count() == 0
