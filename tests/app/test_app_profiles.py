@@ -160,3 +160,27 @@ def test_app_unknown_id_shows_error_and_keeps_ratings(make_app, svc, db: Path) -
     at.button(key="profile_save").click().run()
     assert any("No saved profile" in e.value for e in at.error)
     assert ProfileStore(db).count() == 0
+
+
+def test_app_not_interested_round_trips_and_empty_save_refused(make_app, svc, db: Path) -> None:
+    at = make_app()
+    at.button(key="profile_save").click().run()
+    assert [e.value for e in at.error] == ["Rate at least one artist before saving."]
+    assert ProfileStore(db).count() == 0
+
+    ratings = _rate(svc, 2)
+    _set_ratings(at, ratings, svc)
+    hidden_id = next(
+        int(b.key.removeprefix("hide_")) for b in at.button if b.key.startswith("hide_")
+    )
+    at.button(key=f"hide_{hidden_id}").click().run()
+    at.button(key="profile_save").click().run()
+    pid = at.session_state["profile_id"]
+    # "not interested" is stored as level 0 and comes back as hidden, not as a rating
+    assert svc.load_profile(pid).ratings == {**ratings, hidden_id: 0}
+    fresh = make_app()
+    fresh.text_input(key="profile_id").input(pid).run()
+    fresh.button(key="profile_load").click().run()
+    assert _picked_ratings(fresh) == ratings
+    assert list(fresh.session_state["hidden"]) == [hidden_id]
+    assert svc.names_of([hidden_id])[0] not in card_names(fresh)
