@@ -64,6 +64,9 @@ class Recommender(ABC):
     """Base class of all models. See the module docstring for the contract."""
 
     name: ClassVar[str] = "base"
+    #: Bump when the learned arrays of a family change shape or meaning: older artifacts are
+    #: then refused with a clear error (and the service retrains) instead of failing mid-request.
+    state_version: ClassVar[int] = 1
 
     # --------------------------------------------------------------------------- params
     @classmethod
@@ -227,6 +230,7 @@ class Recommender(ABC):
         meta = {
             "model": self.name,
             "class": type(self).__name__,
+            "state_version": self.state_version,
             "params": _jsonable(self.get_params()),
             "data_fingerprint": self.fingerprint_,
             "n_users": self.n_users,
@@ -286,6 +290,12 @@ def load_model(path: str | os.PathLike[str], dataset: Dataset | None = None) -> 
         raise ArtifactError(
             f"{path} was trained on data {meta.get('data_fingerprint')}, "
             f"but the loaded data set is {dataset.fingerprint}; retrain with `artistrec train`"
+        )
+    if int(meta.get("state_version", 1)) != cls.state_version:
+        raise ArtifactError(
+            f"{path} holds a {meta['model']!r} model in state version "
+            f"{meta.get('state_version', 1)}, this artistrec reads version {cls.state_version}; "
+            f"retrain it with `artistrec train {meta['model']}`"
         )
     try:
         model = cls._from_artifact(meta, state)

@@ -30,6 +30,9 @@ from artistrec.data.dataset import Dataset
 from artistrec.models import hybrid_core as core
 from artistrec.models.base import Recommender
 
+#: Arrays every scoring path reads; an artifact without them cannot serve.
+_REQUIRED_STATE = ("items", "item_pos", "pop", "item_factors_t", "item_gram", "knn_indptr")
+
 
 class Hybrid(Recommender):
     """Tag-augmented EASE + ALS (+ friends) for known users, item-kNN + ALS fold-in for new users.
@@ -38,6 +41,7 @@ class Hybrid(Recommender):
     """
 
     name = "hybrid"
+    state_version = 2  # 2: EASE + ALS + item-kNN blend (version 1 had a second EASE matrix)
 
     def __init__(
         self,
@@ -129,5 +133,8 @@ class Hybrid(Recommender):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.state_ = {k[5:]: np.asarray(v) for k, v in state.items() if k.startswith("core.")}
+        missing = sorted(set(_REQUIRED_STATE) - set(self.state_))
+        if missing:
+            raise KeyError(f"hybrid state lacks {missing}")
         self.friends_ = sp.csr_matrix(state["friends"], dtype=np.float32)
         self.artist_tags_ = sp.csr_matrix(state["artist_tags"], dtype=np.float32)
