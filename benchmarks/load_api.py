@@ -8,6 +8,8 @@ p50/p99 latency, throughput, errors and the load average. Request bodies rate 5-
 lower bound (the client is a minimal HTTP/1.1 one for that reason; httpx sets up the run).
 
     python benchmarks/load_api.py --workers 2 --levels 32,128 --requests 3000 --seconds 30
+
+``--wrk-lua FILE`` instead writes the same request bodies as a script for ``wrk -s FILE``.
 """
 
 from __future__ import annotations
@@ -63,6 +65,23 @@ def start_server(db: Path, model: str | None, workers: int = 1) -> tuple[subproc
         time.sleep(0.5)
     proc.terminate()
     raise SystemExit("server did not become ready in 300 s")
+
+
+def write_wrk_lua(path: Path, bodies: list[dict]) -> None:
+    """A wrk script that POSTs ``bodies`` to /recommendations in turn (per wrk thread)."""
+    lines = ["local bodies = {"]
+    lines += [f"  [[{json.dumps(b, separators=(',', ':'))}]]," for b in bodies]
+    lines += [
+        "}",
+        "local i = 0",
+        'wrk.method = "POST"',
+        'wrk.headers["Content-Type"] = "application/json"',
+        "request = function()",
+        "  i = i % #bodies + 1",
+        '  return wrk.format(nil, "/recommendations", nil, bodies[i])',
+        "end",
+    ]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def make_bodies(url: str, n: int, seed: int = 0) -> list[dict]:
@@ -195,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=3000, help="Max requests per level.")
     ap.add_argument("--seconds", type=float, default=30.0, help="Max seconds per level.")
     ap.add_argument("--json", dest="json_out", help="Also write the results to this JSON file.")
+    ap.add_argument("--wrk-lua", help="Only write the request bodies as a wrk script here.")
     args = ap.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     if any(c < 1 or c > 1024 for c in levels) or args.requests < 1 or args.seconds <= 0:
@@ -212,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             health = httpx.get(f"{url}/health", timeout=10).json()
             bodies = make_bodies(url, 512)
+            if args.wrk_lua:
+                write_wrk_lua(Path(args.wrk_lua), bodies)
+                print(f"wrote {len(bodies)} request bodies to {args.wrk_lua}")
+                return 0
             results = [
                 asyncio.run(run_level(url, c, bodies, args.requests, args.seconds)) for c in levels
             ]
