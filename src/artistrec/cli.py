@@ -203,7 +203,7 @@ def train(
     """Train MODEL on the whole data set and save it as an artifact (npz + JSON, no pickle)."""
     import time
 
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from artistrec import available_models, create_model
     from artistrec.models.registry import DEFAULT_MODEL
@@ -224,6 +224,7 @@ def train(
     with Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,

@@ -277,11 +277,17 @@ class RecommenderService:
         model = create_model(name, **params)
         if self.progress:
             from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            with Console(stderr=True).status(
-                f"training {model.name} on {self.dataset.n_users:,} users"
-            ):
-                return model.fit(self.dataset)
+            # fits report no intermediate steps: a pulsing bar with the elapsed time, then done
+            columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+                task = bar.add_task(
+                    f"training {model.name} on {self.dataset.n_users:,} users", total=None
+                )
+                model.fit(self.dataset)
+                bar.update(task, total=1, completed=1)
+            return model
         return model.fit(self.dataset)
 
     def set_model(self, model: Recommender, name: str = "default") -> None:
