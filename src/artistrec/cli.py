@@ -203,11 +203,9 @@ def train(
     """Train MODEL on the whole data set and save it as an artifact (npz + JSON, no pickle)."""
     import time
 
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from artistrec import available_models, create_model
     from artistrec.models.registry import DEFAULT_MODEL
-    from artistrec.service import default_model_path
+    from artistrec.service import default_model_path, fit_with_progress
 
     params = dict(_parse_param(p) for p in (param or []))
     if model not in available_models():
@@ -221,22 +219,12 @@ def train(
             ds = load_dataset(data_dir)
     except DataError as exc:
         fail(str(exc))
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"training {estimator!r} on {ds.n_users:,} users", total=None)
-        start = time.perf_counter()
-        try:
-            estimator.fit(ds)
-        except (ValueError, TypeError) as exc:
-            fail(f"training {model} failed: {exc}")
-        seconds = time.perf_counter() - start
-        progress.update(task, completed=1, total=1)
+    start = time.perf_counter()
+    try:
+        fit_with_progress(estimator, ds)
+    except (ValueError, TypeError) as exc:
+        fail(f"training {model} failed: {exc}")
+    seconds = time.perf_counter() - start
     name = DEFAULT_MODEL if model == "default" else model
     path = out if out is not None else default_model_path(name, ds.fingerprint)
     try:

@@ -148,6 +148,24 @@ def default_model_path(name: str, fingerprint: str) -> Path:
     return cache_dir() / "models" / f"{name}-{fingerprint}.npz"
 
 
+def fit_with_progress(model: Recommender, dataset: Dataset, progress: bool = True) -> Recommender:
+    """``model.fit(dataset)``, showing a progress bar with the elapsed time on stderr.
+
+    Fits report no intermediate steps, so the bar pulses until the fit is done.
+    """
+    if not progress:
+        return model.fit(dataset)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"training {model!r} on {dataset.n_users:,} users", total=None)
+        model.fit(dataset)
+        bar.update(task, total=1, completed=1)
+    return model
+
+
 def _concrete(name: str) -> str:
     return DEFAULT_MODEL if name == "default" else name
 
@@ -274,21 +292,7 @@ class RecommenderService:
 
     def train(self, name: str, **params: Any) -> Recommender:
         """A new model ``name`` (with ``params``) fitted on this service's data set (not cached)."""
-        model = create_model(name, **params)
-        if self.progress:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            # fits report no intermediate steps: a pulsing bar with the elapsed time, then done
-            columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-                task = bar.add_task(
-                    f"training {model.name} on {self.dataset.n_users:,} users", total=None
-                )
-                model.fit(self.dataset)
-                bar.update(task, total=1, completed=1)
-            return model
-        return model.fit(self.dataset)
+        return fit_with_progress(create_model(name, **params), self.dataset, self.progress)
 
     def set_model(self, model: Recommender, name: str = "default") -> None:
         """Serve ``model`` under ``name`` (atomic swap: in-flight requests keep the old one)."""
