@@ -492,6 +492,12 @@ def web_app(
         typer.Option("--model", help="Model artifact to serve (default: cached default model)."),
     ] = None,
     data_dir: DataDirOpt = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite file for saved profiles (default: $ARTISTREC_DB, else the API's)."
+        ),
+    ] = None,
 ) -> None:
     """Run the web app (Streamlit) on http://HOST:PORT; trains the default model first if needed.
 
@@ -502,7 +508,7 @@ def web_app(
     import threading
 
     from artistrec.models.registry import DEFAULT_MODEL
-    from artistrec.service import RecommenderService, default_model_path
+    from artistrec.service import ENV_PROFILE_DB, RecommenderService, default_model_path
     from artistrec.store.artifacts import ArtifactError
 
     if data_dir is not None:
@@ -511,6 +517,10 @@ def web_app(
         if not model.is_file():
             fail(f"model artifact not found: {model}")
         os.environ["ARTISTREC_MODEL_PATH"] = str(model.resolve())
+    if db is not None:
+        if db.is_dir():
+            fail(f"--db must be a file path, not a directory: {db}")
+        os.environ[ENV_PROFILE_DB] = str(db.resolve())
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
