@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from artistrec.data.dataset import Dataset
-from artistrec.models.base import EmbeddingSimilarityMixin, Recommender
+from artistrec.models.base import EmbeddingSimilarityMixin, Recommender, single_blas_thread
 from artistrec.models.item_knn import (
     add_prior,
     bm25_length_norm,
@@ -80,7 +79,7 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
         conf = self._confidence(self.seen_)
         # implicit's solvers are multi-threaded themselves; a multi-threaded BLAS underneath
         # oversubscribes the cores (implicit warns about it), so BLAS gets one thread.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             model = AlternatingLeastSquares(
                 factors=int(self.factors),
                 regularization=float(self.regularization),
@@ -116,7 +115,7 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
         c = conf.data.astype(np.float64)
         # small products: a multi-threaded BLAS only adds overhead (measured 1.5 s vs 2 ms on a
         # loaded 2-core machine)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             reg = float(self.regularization) * np.eye(yi.shape[1])
             a = self.item_gram_ + (yi.T * (c - 1.0)) @ yi + reg
             return np.linalg.solve(a, yi.T @ c).astype(np.float32)

@@ -27,11 +27,10 @@ from typing import Any
 import numpy as np
 import scipy.optimize as so
 from scipy.special import expit, log_expit
-from threadpoolctl import threadpool_limits
 
 from artistrec.data.dataset import Dataset
 from artistrec.models.als import check_seed
-from artistrec.models.base import EmbeddingSimilarityMixin, Recommender
+from artistrec.models.base import EmbeddingSimilarityMixin, Recommender, single_blas_thread
 from artistrec.models.item_knn import add_prior, check_positive, listener_counts, popularity_prior
 
 
@@ -112,7 +111,7 @@ class BPR(EmbeddingSimilarityMixin, Recommender):
         binary = (self.seen_ > 0).astype(np.float32).tocsr()
         self.prior_ = popularity_prior(self.seen_)
         self.negative_weights_ = listener_counts(self.seen_)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             model = BayesianPersonalizedRanking(
                 factors=int(self.factors),
                 learning_rate=float(self.learning_rate),
@@ -143,7 +142,7 @@ class BPR(EmbeddingSimilarityMixin, Recommender):
             return x.astype(np.float32)
         objective = _FoldInObjective(y[items], y[neg], q[neg] / q[neg].sum(), self.regularization)
         # convex and smooth: a trust-region Newton method converges in a handful of steps
-        with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only hurt
+        with single_blas_thread():  # small products: threads only hurt
             res = so.minimize(
                 objective.value,
                 np.zeros(y.shape[1] - 1),

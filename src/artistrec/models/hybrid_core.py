@@ -28,9 +28,9 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
-from threadpoolctl import threadpool_limits
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
+from artistrec.models.base import single_blas_thread
 
 DEFAULT_PARAMS: dict[str, float] = {
     # tuned on validation data carved from training data (see /work/research/tune*.py, exp_blend.py)
@@ -149,7 +149,7 @@ def _als(X: sp.csr_matrix, p: Mapping[str, float]) -> tuple[np.ndarray, np.ndarr
     C = sp.csr_matrix(X, dtype=np.float32, copy=True)
     C.eliminate_zeros()
     C.data = _als_confidence(C.data, p["als_alpha"])
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         m = AlternatingLeastSquares(
             factors=int(p["als_factors"]),
             regularization=float(p["als_reg"]),

@@ -37,10 +37,9 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from artistrec.data.dataset import Dataset
-from artistrec.models.base import EmbeddingSimilarityMixin, Recommender
+from artistrec.models.base import EmbeddingSimilarityMixin, Recommender, single_blas_thread
 
 #: The two variants of the original project (plain parameters stay primary).
 VARIANTS: dict[str, dict[str, float]] = {
@@ -181,7 +180,7 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
         # The products are tall-skinny (n x 12 @ 12 x 12): multi-threaded BLAS only adds
         # synchronisation, which costs 10-50x on a busy 2-core machine.
         with (
-            threadpool_limits(limits=1, user_api="blas"),
+            single_blas_thread(),
             np.errstate(over="ignore", invalid="ignore"),
         ):
             self._train(dataset)
