@@ -75,12 +75,44 @@ def test_single_and_batch_new_user_paths_agree(fitted: Hybrid) -> None:
 def test_new_user_blend_parts_are_max_scaled(fitted: Hybrid) -> None:
     st = fitted.state_
     items, levels = np.array([3, 40]), np.array([2, 4])
-    knn_only = {**st, "new_als": np.float32(0.0), "pop_beta": np.float32(0.0)}
+    knn_only = {
+        **st,
+        "new_als": np.float32(0.0),
+        "new_dlae": np.float32(0.0),
+        "pop_beta": np.float32(0.0),
+    }
     s = core.score_new_user(knn_only, items, levels)
     unrated = np.setdiff1d(np.arange(fitted.n_items), items)
     assert abs(np.abs(s[unrated]).max() - 1.0) < 1e-4  # kNN part scaled to max 1 (+1e-6 prior)
     full = core.score_new_user(st, items, levels)
     assert not np.allclose(full, s)  # the ALS fold-in and the prior do change the scores
+
+
+def test_dlae_is_the_dropout_denoising_closed_form(fitted: Hybrid, synthetic_ds: Dataset) -> None:
+    """D = I - (G + L)^-1 L with L = diag(p/(1-p) diag(G) + lam), diagonal zeroed."""
+    st = fitted.state_
+    X = (synthetic_ds.interactions[:, st["items"]] > 0).astype(np.float64).toarray()
+    G = X.T @ X
+    L = fitted.dlae_p / (1 - fitted.dlae_p) * np.diag(G) + fitted.dlae_lam
+    expected = np.eye(len(G)) - np.linalg.solve(G + np.diag(L), np.diag(L))
+    np.fill_diagonal(expected, 0.0)
+    assert st["D"].dtype == np.float32 and st["D"].shape == G.shape
+    np.testing.assert_allclose(st["D"], expected, rtol=2e-3, atol=2e-5)
+
+
+def test_dlae_part_of_the_new_user_score(fitted: Hybrid) -> None:
+    st = fitted.state_
+    items = st["items"][[0, 5, 9]]
+    levels = np.array([3, 2, 4])
+    without = core.score_new_user({**st, "new_dlae": np.float32(0.0)}, items, levels)
+    with_d = core.score_new_user(st, items, levels)
+    part = st["D"][[0, 5, 9]].sum(axis=0)
+    part[[0, 5, 9]] = 0.0
+    expected = np.zeros(fitted.n_items, np.float32)
+    expected[st["items"]] = fitted.new_dlae * part / np.abs(part).max()
+    np.testing.assert_allclose(with_d - without, expected, rtol=1e-4, atol=1e-5)
+    no_dlae = Hybrid(new_dlae=0.0)
+    assert "D" not in core.fit(fitted.seen_, params=no_dlae._core_params())
 
 
 def test_more_revealed_artists_weaken_the_popularity_prior(fitted: Hybrid) -> None:

@@ -1,4 +1,4 @@
-"""``hybrid``: tag-augmented EASE + ALS (+ friends); item-kNN + ALS for new users — the default.
+"""``hybrid``: tag-augmented EASE + ALS (+ friends); item-kNN + ALS + DLAE for new users — the default.
 
 Why it works (measured in docs/BENCHMARKS.md):
 
@@ -11,8 +11,12 @@ Why it works (measured in docs/BENCHMARKS.md):
 * ALS (implicit matrix factorisation) scores are blended in, each model's scores scaled to
   max |score| = 1 per user, so the two complementary families vote on equal terms.
 * New users (few revealed artists) get item-kNN cosine scores of their level-weighted profile
-  blended with the exact ALS fold-in, and a popularity prior that fades as they rate more; this
-  is cheap (no second dense inverse) and beat a separate EASE matrix on validation users.
+  blended with the exact ALS fold-in, a DLAE fold-in and a popularity prior that fades as they
+  rate more. DLAE (Steck 2020) is EASE fitted to reconstruct each training user's row from a copy
+  with 95% of the entries dropped, i.e. trained for exactly "a few artists -> the rest"; its
+  dropout-shaped penalty (p/(1-p) x each artist's listener count) damps popular artists. On
+  pseudo-new validation users it added +0.010 NDCG@10 on average over N = 3/5/10 to the kNN + ALS
+  blend, where a plainly stronger-regularised EASE had not helped.
 * Known users additionally get a small share of their friends' listening (the friend graph).
 
 The numerical core is :mod:`artistrec.models.hybrid_core` (numpy/scipy, ALS via ``implicit``); this module adapts
@@ -35,13 +39,14 @@ _REQUIRED_STATE = ("items", "item_pos", "pop", "item_factors_t", "item_gram", "k
 
 
 class Hybrid(Recommender):
-    """Tag-augmented EASE + ALS (+ friends) for known users, item-kNN + ALS fold-in for new users.
+    """Tag-augmented EASE + ALS (+ friends) for known users; item-kNN + ALS + DLAE fold-in for new users.
 
     Parameters as in :data:`artistrec.models.hybrid_core.DEFAULT_PARAMS`.
     """
 
     name = "hybrid"
-    state_version = 2  # 2: EASE + ALS + item-kNN blend (version 1 had a second EASE matrix)
+    # 3: + the DLAE fold-in for new users; 2: EASE + ALS + item-kNN (1 had a second EASE matrix)
+    state_version = 3
 
     def __init__(
         self,
@@ -51,6 +56,9 @@ class Hybrid(Recommender):
         friend_direct: float = core.DEFAULT_PARAMS["friend_direct"],
         known_als: float = core.DEFAULT_PARAMS["known_als"],
         new_als: float = core.DEFAULT_PARAMS["new_als"],
+        new_dlae: float = core.DEFAULT_PARAMS["new_dlae"],
+        dlae_p: float = core.DEFAULT_PARAMS["dlae_p"],
+        dlae_lam: float = core.DEFAULT_PARAMS["dlae_lam"],
         pop_beta: float = core.DEFAULT_PARAMS["pop_beta"],
         als_factors: int = int(core.DEFAULT_PARAMS["als_factors"]),
         als_reg: float = core.DEFAULT_PARAMS["als_reg"],
@@ -63,6 +71,9 @@ class Hybrid(Recommender):
         self.friend_direct = friend_direct
         self.known_als = known_als
         self.new_als = new_als
+        self.new_dlae = new_dlae
+        self.dlae_p = dlae_p
+        self.dlae_lam = dlae_lam
         self.pop_beta = pop_beta
         self.als_factors = als_factors
         self.als_reg = als_reg
@@ -82,12 +93,16 @@ class Hybrid(Recommender):
             "friend_direct",
             "known_als",
             "new_als",
+            "new_dlae",
+            "dlae_lam",
             "pop_beta",
             "knn_shrink",
             "als_alpha",
         ):
             if not float(getattr(self, key)) >= 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
+        if not 0.0 <= float(self.dlae_p) < 1.0:
+            raise ValueError(f"dlae_p must be in [0, 1), got {self.dlae_p!r}")
         return {**core.DEFAULT_PARAMS, **{k: float(v) for k, v in self.get_params().items()}}
 
     def _fit(self, dataset: Dataset) -> None:

@@ -11,13 +11,16 @@ have at least ``min_users`` training listeners, with
 * an implicit-feedback ALS model (Hu, Koren & Volinsky 2008) blended in for known users: EASE and
   ALS scores are each scaled to max |score| = 1 over the user's unseen artists and added,
 * for new users (fold-in from ``{artist_index: level}``): a blend of item-kNN cosine scores of the
-  level-weighted profile and the exact ALS fold-in, each scaled to max |score| = 1 per request,
-  plus a popularity prior whose weight decays with the number of revealed artists. (A separate,
+  level-weighted profile, the exact ALS fold-in and a denoising linear autoencoder (DLAE, Steck
+  2020: EASE trained to predict a whole row from a row with 95% of its entries dropped, which is
+  the new-user task itself), each scaled to max |score| = 1 per request, plus a popularity prior
+  whose weight decays with the number of revealed artists. (A separate,
   strongly regularised EASE matrix for new users was dropped: on validation users carved from
   training users, kNN + ALS beat it at N = 3/5/10 and it cost a second dense inverse.)
 
-Blend weights, ALS confidence and tag weight were tuned on validation splits carved from
-training data only (/work/research: exp_blend.py, exp_new2/3.py, exp_als_known.py, exp_lam.py).
+Blend weights, ALS confidence, tag weight and the DLAE dropout were tuned on validation splits
+carved from training data only (pseudo-new users held out of the training users of 3 outer folds;
+/work/research: exp_blend.py, exp_new2/3.py, exp_als_known.py, exp_lam.py, exp_dlae2.py).
 Every function is vectorised; the learned state is a dict of numpy arrays (npz-serialisable).
 """
 
@@ -49,7 +52,10 @@ DEFAULT_PARAMS: dict[str, float] = {
     "als_iters": 15,
     "knn_shrink": 5.0,  # item-kNN cosine on binary listens: x_i.x_j / (|x_i||x_j| + shrink)
     "new_als": 0.75,  # new users: weight of max-scaled ALS fold-in (kNN has weight 1)
-    "pop_beta": 0.6,  # new users: popularity prior weight (multiplied by 1/N^pop_decay)
+    "new_dlae": 1.5,  # new users: weight of the max-scaled DLAE fold-in (0 -> not fitted)
+    "dlae_p": 0.95,  # DLAE dropout probability: a new user reveals 3-10 of ~50 artists
+    "dlae_lam": 30.0,  # DLAE extra L2
+    "pop_beta": 0.9,  # new users: popularity prior weight (multiplied by 1/N^pop_decay)
     "pop_decay": 1.0,
     # new users: kNN profile weight per revealed level 1..5
     "lw1": 0.5,
@@ -69,6 +75,7 @@ _SCORING_KEYS = (
     "als_reg",
     "als_alpha",
     "new_als",
+    "new_dlae",
     "pop_beta",
     "pop_decay",
 )
@@ -123,6 +130,29 @@ def _ease(G: np.ndarray, lam: float) -> np.ndarray:
     B = P / (-d[None, :])
     B[np.diag_indices_from(B)] = 0.0
     return np.ascontiguousarray(B, dtype=np.float32)
+
+
+def _dlae(G: np.ndarray, p: float, lam: float) -> np.ndarray:
+    """Denoising linear autoencoder (Steck 2020, "Autoencoders that don't overfit towards the
+    Identity") from a binary Gram matrix: the closed-form least-squares weights that predict a
+    user's whole row from the row with each entry dropped with probability ``p``,
+    B = (G + L)^-1 G = I - (G + L)^-1 L with L = diag(p/(1-p) diag(G) + lam). That is exactly the
+    new-user task (a few revealed artists -> the rest), and the dropout-shaped penalty shrinks
+    popular artists' rows most. Returned with a zero diagonal (a revealed artist is never
+    recommended), float32.
+    """
+    L = (p / (1.0 - p) * np.diag(G) + lam).astype(np.float32)
+    A = np.asfortranarray(G, dtype=np.float32)
+    A[np.diag_indices_from(A)] += L
+    c, info = lapack.spotrf(A, lower=0, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"spotrf failed: {info}")
+    P, info = lapack.spotri(c, lower=0, overwrite_c=1)
+    P = np.triu(P)
+    P += np.triu(P, 1).T
+    P *= -L[None, :]
+    P[np.diag_indices_from(P)] = 0.0
+    return np.ascontiguousarray(P, dtype=np.float32)
 
 
 def _knn(X: sp.csr_matrix, shrink: float) -> sp.csr_matrix:
@@ -186,6 +216,10 @@ def fit(
     items = np.flatnonzero(cnt >= p["min_users"]).astype(np.int64)
     R = _transform_rows(X, p["input_log_a"], p["row_norm_p"])[:, items]
     G = (R.T @ R).toarray()
+    D = None
+    if p["new_dlae"] > 0:  # on binary listens (the EASE input above is binary by default)
+        Xb = sp.csr_matrix(X[:, items] > 0, dtype=np.float32)
+        D = _dlae((Xb.T @ Xb).toarray(), float(p["dlae_p"]), float(p["dlae_lam"]))
     if artist_tags is not None and p["tag_weight"] > 0:
         T = _tag_features(artist_tags, items, p["tag_idf"])
         G += p["tag_weight"] * (T @ T.T).toarray()
@@ -211,6 +245,8 @@ def fit(
         "n_items": np.array(n_items, np.int64),
         "level_weights": np.array([0.0] + [p[f"lw{i}"] for i in range(1, 6)], np.float32),
     }
+    if D is not None:
+        state["D"] = D
     for k in _SCORING_KEYS:
         state[k] = np.array(p[k], np.float32)
     return state
@@ -315,8 +351,8 @@ def score_new_user(
     """Fold-in of one new person (low-latency path, no sparse matrices): (artists,) scores.
 
     items: artist indices; levels: their levels 0..5 (0 = no signal, ignored).
-    Score = kNN / max|kNN| + new_als * ALS / max|ALS| (maxima over unrevealed artists)
-    + pop_beta / N^pop_decay * popularity.
+    Score = kNN / max|kNN| + new_als * ALS / max|ALS| + new_dlae * DLAE / max|DLAE| (maxima over
+    unrevealed artists) + pop_beta / N^pop_decay * popularity.
     """
     items, levels = _check_request(state, items, levels)
     pop = state["pop"]
@@ -336,6 +372,16 @@ def score_new_user(
     m = float(np.abs(knn).max())
     if m > 0:
         out += (knn / m).astype(np.float32)
+    w_d = float(state.get("new_dlae", 0.0))
+    if w_d and "D" in state:
+        pos = state["item_pos"][items]
+        pos = pos[pos >= 0]  # revealed artists outside the modelled set carry no DLAE row
+        if pos.size:
+            d = state["D"][pos].sum(axis=0)
+            d[pos] = 0.0
+            m = float(np.abs(d).max())
+            if m > 0:
+                out[state["items"]] += np.float32(w_d / m) * d
     w_als = float(state["new_als"])
     if w_als:
         x = _als_fold_in(state, items, levels).astype(np.float32)
