@@ -46,7 +46,17 @@ def test_knn_is_shrunk_cosine_without_diagonal(fitted: Hybrid, synthetic_ds: Dat
     n = np.sqrt(np.diag(co))
     expected = co / (np.outer(n, n) + fitted.knn_shrink)
     np.fill_diagonal(expected, 0.0)
-    np.testing.assert_allclose(S, expected, rtol=1e-5, atol=1e-7)
+    if fitted.knn_topk:  # only each row's knn_topk largest similarities are kept
+        assert (S > 0).sum(axis=1).max() <= fitted.knn_topk
+        kept = S > 0
+        np.testing.assert_allclose(S[kept], expected[kept], rtol=1e-5, atol=1e-7)
+        cut = np.where(kept, S, np.inf).min(axis=1, initial=np.inf)
+        assert np.all(np.where(kept, 0.0, expected).max(axis=1) <= cut + 1e-7)
+    full = Hybrid(knn_topk=0).fit(synthetic_ds).state_
+    S0 = sp.csr_matrix(
+        (full["knn_data"], full["knn_indices"], full["knn_indptr"]), shape=(fitted.n_items,) * 2
+    ).toarray()
+    np.testing.assert_allclose(S0, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_als_fold_in_solves_its_normal_equations(fitted: Hybrid) -> None:
@@ -142,7 +152,15 @@ def test_known_user_als_weight_changes_ranking(fitted: Hybrid, synthetic_ds: Dat
 
 @pytest.mark.parametrize(
     ("param", "value"),
-    [("lam", 0.0), ("min_users", 0), ("als_factors", 2.5), ("new_als", -1.0), ("pop_beta", -0.1)],
+    [
+        ("lam", 0.0),
+        ("min_users", 0),
+        ("als_factors", 2.5),
+        ("new_als", -1.0),
+        ("pop_beta", -0.1),
+        ("knn_topk", -1),
+        ("dlae_p", 1.0),
+    ],
 )
 def test_bad_parameters_are_rejected(synthetic_ds: Dataset, param: str, value: float) -> None:
     with pytest.raises(ValueError, match=param):
@@ -156,3 +174,21 @@ def test_core_rejects_bad_requests(fitted: Hybrid) -> None:
         core.score_new_user(fitted.state_, np.array([1]), np.array([6]))
     with pytest.raises(ValueError, match="length"):
         core.score_new_user(fitted.state_, np.array([1, 2]), np.array([3]))
+
+
+def test_knn_topk_keeps_each_artists_nearest_neighbours(synthetic_ds: Dataset) -> None:
+    full = Hybrid(knn_topk=0).fit(synthetic_ds).state_
+    small = Hybrid(knn_topk=5).fit(synthetic_ds).state_
+    n = synthetic_ds.n_artists
+
+    def dense(st: dict) -> np.ndarray:
+        parts = (st["knn_data"], st["knn_indices"], st["knn_indptr"])
+        return sp.csr_matrix(parts, shape=(n, n)).toarray()
+
+    F, P = dense(full), dense(small)
+    assert (F > 0).sum(axis=1).max() > 5  # the synthetic data does exercise the pruning
+    assert (P > 0).sum(axis=1).max() == 5
+    np.testing.assert_array_equal(P[P > 0], F[P > 0])
+    for row_p, row_f in zip(P, F, strict=True):
+        if (row_p > 0).any():
+            assert np.sort(row_f)[::-1][: (row_p > 0).sum()].min() == row_p[row_p > 0].min()

@@ -72,6 +72,26 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return items, np.take_along_axis(vals, order, axis=1).astype(np.float32)
 
 
+def top_k_1d(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``top_k`` for one score vector: the per-request path (no 2-D bookkeeping, no negated copy)."""
+    n = scores.size
+    k = min(k, n)
+    if k <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.float32)
+    if k < n:
+        part = np.argpartition(scores, n - k)[n - k :]
+        cut = scores[part].min()
+        if np.count_nonzero(scores == cut) > np.count_nonzero(scores[part] == cut):
+            # a tie straddles the cut: keep the lowest-index tied artists (deterministic in k)
+            above = np.flatnonzero(scores > cut)
+            part = np.concatenate([above, np.flatnonzero(scores == cut)[: k - above.size]])
+    else:
+        part = np.arange(n)
+    vals = scores[part]
+    order = np.lexsort((part, -vals))  # best first; ties by index, as top_k's stable sort
+    return part[order].astype(np.int64), vals[order].astype(np.float32)
+
+
 def row_normalize(m: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
     norms = np.linalg.norm(m, axis=1, keepdims=True)
@@ -190,9 +210,9 @@ class Recommender(ABC):
         ).ravel()
         if exclude_rated and items.size:
             scores[items] = -np.inf
-        it, vals = top_k(scores[None, :], k)
-        keep = np.isfinite(vals[0])
-        return it[0][keep], vals[0][keep]
+        it, vals = top_k_1d(scores, k)
+        keep = np.isfinite(vals)
+        return it[keep], vals[keep]
 
     def similar_artists(
         self, artist: int, k: int = 10, measure: str = "cosine"

@@ -64,6 +64,7 @@ class Hybrid(Recommender):
         als_reg: float = core.DEFAULT_PARAMS["als_reg"],
         als_alpha: float = core.DEFAULT_PARAMS["als_alpha"],
         knn_shrink: float = core.DEFAULT_PARAMS["knn_shrink"],
+        knn_topk: int = int(core.DEFAULT_PARAMS["knn_topk"]),
     ) -> None:
         self.lam = lam
         self.min_users = min_users
@@ -79,6 +80,7 @@ class Hybrid(Recommender):
         self.als_reg = als_reg
         self.als_alpha = als_alpha
         self.knn_shrink = knn_shrink
+        self.knn_topk = knn_topk
 
     def _core_params(self) -> dict[str, float]:
         for key in ("lam", "als_factors", "als_reg"):
@@ -101,6 +103,9 @@ class Hybrid(Recommender):
         ):
             if not float(getattr(self, key)) >= 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
+        topk = self.knn_topk
+        if isinstance(topk, bool) or not isinstance(topk, (int, np.integer)) or topk < 0:
+            raise ValueError(f"knn_topk must be a non-negative integer, got {topk!r}")
         if not 0.0 <= float(self.dlae_p) < 1.0:
             raise ValueError(f"dlae_p must be in [0, 1), got {self.dlae_p!r}")
         return {**core.DEFAULT_PARAMS, **{k: float(v) for k, v in self.get_params().items()}}
