@@ -127,6 +127,35 @@ def test_recommendations_by_id_and_name(client: TestClient, service: Recommender
     assert any(r["reason"].startswith("because you rated") for r in recs)
 
 
+def test_long_rating_lists_are_served_off_the_event_loop(
+    client: TestClient, service: RecommenderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import artistrec.api.app as api_app
+
+    calls: list[str] = []
+    real = api_app.run_in_threadpool
+
+    async def spy(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append(fn.__name__)
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(api_app, "run_in_threadpool", spy)
+    n = api_app.INLINE_RATINGS + 1
+    ids = _ids(service.dataset, n + 5)
+    body = {"ratings": [{"artist_id": i, "level": 3} for i in ids[:n]], "k": 5}
+    resp = client.post("/recommendations", json=body)
+    assert resp.status_code == 200, resp.text
+    got = [r["artist_id"] for r in resp.json()["recommendations"]]
+    assert got == ids[n : n + 5]  # popularity model: the next most popular, none of the rated
+    assert calls == ["_recommend_for"]
+    short = {"ratings": body["ratings"][:3], "k": 5}
+    assert client.post("/recommendations", json=short).status_code == 200
+    assert calls == ["_recommend_for"]  # short lists stay inline
+    # errors raised in the thread pool are still clean JSON 4xx
+    bad = {"ratings": [*body["ratings"], {"artist_id": ids[0], "level": 2}]}
+    _assert_error(client.post("/recommendations", json=bad), 422)
+
+
 def test_recommendations_empty_is_popular(client: TestClient, service: RecommenderService) -> None:
     recs = client.post("/recommendations", json={"k": 3}).json()["recommendations"]
     assert [r["artist_id"] for r in recs] == _ids(service.dataset, 3)

@@ -21,6 +21,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,6 +60,8 @@ from artistrec.store.profiles import (
 )
 
 MAX_BODY = 1 << 20  # 1 MiB
+#: ``POST /recommendations`` with more ratings + exclusions than this runs in the thread pool
+INLINE_RATINGS = 64
 ENV_ADMIN_TOKEN = "ARTISTREC_ADMIN_TOKEN"
 _UNSET: Any = object()
 
@@ -347,6 +350,13 @@ def create_app(
         # adds overhead and GIL hand-offs, not parallelism; scale with `serve --workers`), and
         # answered as ready JSON (the dict already has the RecommendationsOut shape, so
         # re-validating it through the response model would only cost time).
+        if len(body.ratings) + len(body.exclude) > INLINE_RATINGS:
+            # a long rating list costs tens of ms: off the event loop, so the small requests
+            # queued behind it are not held up
+            return await run_in_threadpool(_recommend_for, body)
+        return _recommend_for(body)
+
+    def _recommend_for(body: RecommendRequest) -> Response:
         ratings = resolve(body.ratings)
         recs = svc().recommend_for_ratings(
             ratings, k=body.k, exclude=body.exclude, model=body.model, novelty=body.novelty
