@@ -34,6 +34,7 @@ from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
 from artistrec.models.base import single_blas_thread
+from artistrec.models.item_knn import prune_rows
 
 DEFAULT_PARAMS: dict[str, float] = {
     # tuned on validation data carved from training data (see /work/research/tune*.py, exp_blend.py)
@@ -158,21 +159,6 @@ def _dlae(G: np.ndarray, p: float, lam: float) -> np.ndarray:
     return np.ascontiguousarray(P, dtype=np.float32)
 
 
-def _prune_rows(S: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Each row's ``k`` largest entries (ties by column), vectorised; other entries dropped."""
-    lens = np.diff(S.indptr)
-    if k <= 0 or lens.max(initial=0) <= k:
-        return S
-    rows = np.repeat(np.arange(S.shape[0]), lens)
-    order = np.lexsort((S.indices, -S.data, rows))  # by row, then value desc, then column
-    rank = np.arange(S.nnz) - np.repeat(S.indptr[:-1], lens)
-    keep = np.sort(order[rank < k])  # rank within the row of the sorted position
-    counts = np.bincount(rows[keep], minlength=S.shape[0])
-    out = sp.csr_matrix((S.data[keep], S.indices[keep], np.r_[0, np.cumsum(counts)]), shape=S.shape)
-    out.sort_indices()
-    return out
-
-
 def _knn(X: sp.csr_matrix, shrink: float, topk: int = 0) -> sp.csr_matrix:
     """Shrunk cosine similarity of artists' binary listener vectors (sparse, zero diagonal),
     optionally only each artist's ``topk`` nearest neighbours."""
@@ -184,7 +170,9 @@ def _knn(X: sp.csr_matrix, shrink: float, topk: int = 0) -> sp.csr_matrix:
     v = co.data[keep] / (norms[r] * norms[c] + shrink)
     S = sp.csr_matrix((v.astype(np.float32), (r, c)), shape=co.shape)
     S.sort_indices()
-    return _prune_rows(S, int(topk))
+    if topk <= 0 or np.diff(S.indptr).max(initial=0) <= topk:
+        return S
+    return prune_rows(S, int(topk))
 
 
 def _als_confidence(values: np.ndarray, alpha: float) -> np.ndarray:
