@@ -9,7 +9,9 @@ have at least ``min_users`` training listeners, with
 * friend smoothing for known users: the user's normalised profile plus ``friend_alpha`` times the
   mean of the friends' normalised profiles is multiplied by B,
 * an implicit-feedback ALS model (Hu, Koren & Volinsky 2008) blended in for known users: EASE and
-  ALS scores are each scaled to max |score| = 1 over the user's unseen artists and added,
+  ALS scores are each scaled to max |score| = 1 over the user's unseen artists and added; that sum,
+  scaled to max 1 again, gets ``known_rp3`` x the max-scaled RP3beta scores (a popularity-discounted
+  random walk, Paudel et al. 2017) on top,
 * for new users (fold-in from ``{artist_index: level}``): a blend of item-kNN cosine scores of the
   level-weighted profile, the exact ALS fold-in and a denoising linear autoencoder (DLAE, Steck
   2020: EASE trained to predict a whole row from a row with 95% of its entries dropped, which is
@@ -47,6 +49,10 @@ DEFAULT_PARAMS: dict[str, float] = {
     "friend_alpha": 0.0,  # known users: weight of mean friends' profile (fed through B)
     "friend_direct": 0.05,  # known users: weight of mean friends' profile added directly to scores
     "known_als": 1.0,  # known users: weight of max-scaled ALS scores added to max-scaled EASE scores
+    # known users: weight of max-scaled RP3beta scores added to the (re-scaled) EASE + ALS blend
+    "known_rp3": 0.2,
+    "rp3_beta": 0.7,  # RP3beta popularity discount (alpha = 1) over the modelled artists
+    "rp3_topk": 200,  # RP3beta: each artist's strongest transitions kept
     "als_factors": 32,  # ALS: confidence 1 + als_alpha * log1p(count), as the project's `als` model
     "als_reg": 30.0,
     "als_alpha": 3.0,
@@ -76,6 +82,7 @@ _SCORING_KEYS = (
     "friend_alpha",
     "friend_direct",
     "known_als",
+    "known_rp3",
     "als_reg",
     "als_alpha",
     "new_als",
@@ -175,6 +182,20 @@ def _knn(X: sp.csr_matrix, shrink: float, topk: int = 0) -> sp.csr_matrix:
     return prune_rows(S, int(topk))
 
 
+def _rp3(Xb: sp.csr_matrix, beta: float, topk: int) -> sp.csr_matrix:
+    """RP3beta (Paudel et al. 2017, alpha = 1) on binary listens: the artist -> user -> artist
+    transition probabilities, each column discounted by (listeners)^-beta, no diagonal, each row
+    pruned to its ``topk`` largest weights."""
+    from artistrec.models.rp3beta import _row_normalize
+
+    walk = _row_normalize(Xb.T.tocsr()) @ _row_normalize(Xb)
+    deg = np.maximum(np.asarray(Xb.sum(0)).ravel(), 1.0)
+    walk = sp.csr_matrix(walk @ sp.diags(np.power(deg, -beta).astype(np.float32)), dtype=np.float32)
+    walk.setdiag(0.0)
+    walk.eliminate_zeros()
+    return prune_rows(walk, int(topk))
+
+
 def _als_confidence(values: np.ndarray, alpha: float) -> np.ndarray:
     return (1.0 + alpha * np.log1p(values)).astype(np.float32)
 
@@ -223,10 +244,11 @@ def fit(
     items = np.flatnonzero(cnt >= p["min_users"]).astype(np.int64)
     R = _transform_rows(X, p["input_log_a"], p["row_norm_p"])[:, items]
     G = (R.T @ R).toarray()
+    Xb = sp.csr_matrix(X[:, items] > 0, dtype=np.float32)
     D = None
     if p["new_dlae"] > 0:  # on binary listens (the EASE input above is binary by default)
-        Xb = sp.csr_matrix(X[:, items] > 0, dtype=np.float32)
         D = _dlae((Xb.T @ Xb).toarray(), float(p["dlae_p"]), float(p["dlae_lam"]))
+    W = _rp3(Xb, float(p["rp3_beta"]), int(p["rp3_topk"])) if p["known_rp3"] > 0 else None
     if artist_tags is not None and p["tag_weight"] > 0:
         T = _tag_features(artist_tags, items, p["tag_idf"])
         G += p["tag_weight"] * (T @ T.T).toarray()
@@ -254,6 +276,10 @@ def fit(
     }
     if D is not None:
         state["D"] = D
+    if W is not None:
+        state["rp3_data"] = W.data
+        state["rp3_indices"] = W.indices.astype(np.int32)
+        state["rp3_indptr"] = W.indptr.astype(np.int64)
     for k in _SCORING_KEYS:
         state[k] = np.array(p[k], np.float32)
     return state
@@ -313,12 +339,23 @@ def score_users(
             out += gamma * FR.toarray()
     R = sp.csr_matrix(R)[:, state["items"]]
     out[:, state["items"]] += np.asarray(R @ state["B"])
+    seen = sp.csr_matrix(user_rows).tocoo()
     w_als = float(state.get("known_als", 0.0))
     if w_als and users is not None:
-        seen = sp.csr_matrix(user_rows).tocoo()
         _masked_max_scale(out, seen.row, seen.col)
         als = state["user_factors"][np.asarray(users)] @ state["item_factors"].T
         out += np.float32(w_als) * _masked_max_scale(als, seen.row, seen.col)
+    w_rp3 = float(state.get("known_rp3", 0.0))
+    if w_rp3 and "rp3_indptr" in state:
+        items = state["items"]
+        W = sp.csr_matrix(
+            (state["rp3_data"], state["rp3_indices"], state["rp3_indptr"]),
+            shape=(items.size, items.size),
+        )
+        rp3 = np.zeros_like(out)
+        rp3[:, items] = ((sp.csr_matrix(user_rows)[:, items] > 0).astype(np.float32) @ W).toarray()
+        _masked_max_scale(out, seen.row, seen.col)
+        out += np.float32(w_rp3) * _masked_max_scale(rp3, seen.row, seen.col)
     out += 1e-6 * state["pop"][None, :]  # tie-break / cold items by popularity
     return out
 
