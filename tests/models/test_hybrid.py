@@ -192,3 +192,36 @@ def test_knn_topk_keeps_each_artists_nearest_neighbours(synthetic_ds: Dataset) -
     for row_p, row_f in zip(P, F, strict=True):
         if (row_p > 0).any():
             assert np.sort(row_f)[::-1][: (row_p > 0).sum()].min() == row_p[row_p > 0].min()
+
+
+def test_rp3_is_the_discounted_random_walk(fitted: Hybrid, synthetic_ds: Dataset) -> None:
+    st = fitted.state_
+    items = st["items"]
+    xb = (synthetic_ds.interactions[:, items] > 0).astype(np.float64).toarray()
+    p_ui = xb / np.maximum(xb.sum(axis=1, keepdims=True), 1e-12)
+    p_iu = xb.T / np.maximum(xb.T.sum(axis=1, keepdims=True), 1e-12)
+    walk = (p_iu @ p_ui) * np.power(np.maximum(xb.sum(axis=0), 1.0), -fitted.rp3_beta)[None, :]
+    np.fill_diagonal(walk, 0.0)
+    W = sp.csr_matrix(
+        (st["rp3_data"], st["rp3_indices"], st["rp3_indptr"]), shape=(items.size,) * 2
+    ).toarray()
+    kept = W != 0
+    assert kept.sum(axis=1).max() <= fitted.rp3_topk
+    np.testing.assert_allclose(W[kept], walk[kept], rtol=1e-4, atol=1e-7)
+    # what was dropped is never larger than what a row kept
+    cut = np.where(kept, W, np.inf).min(axis=1)
+    dropped = np.where(kept, 0.0, walk).max(axis=1)
+    assert np.all(dropped[kept.any(axis=1)] <= cut[kept.any(axis=1)] + 1e-7)
+
+
+def test_known_user_rp3_weight_changes_ranking(fitted: Hybrid) -> None:
+    users = np.arange(60)
+    seen = fitted.seen_[users]
+    without = {**fitted.state_, "known_rp3": np.float32(0.0)}
+    a = core.score_users(without, seen, fitted.friends_[users], fitted.seen_, users=users)
+    b = fitted._score_users(users)
+    mask = seen.toarray() > 0
+    top_a = np.argsort(-np.where(mask, -np.inf, a), axis=1)[:, :10]
+    top_b = np.argsort(-np.where(mask, -np.inf, b), axis=1)[:, :10]
+    assert (top_a != top_b).any()
+    assert "rp3_indptr" not in core.fit(fitted.seen_, params=Hybrid(known_rp3=0.0)._core_params())
