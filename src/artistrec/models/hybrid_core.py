@@ -385,8 +385,12 @@ def _als_fold_in(
     counts = REPRESENTATIVE_COUNTS[levels].astype(np.float64)
     c = 1.0 + float(state["als_alpha"]) * np.log1p(counts)
     a = state["item_gram"] + (y.T * (c - 1.0)) @ y
-    a[np.diag_indices_from(a)] += float(state["als_reg"])
-    return np.linalg.solve(a, y.T @ c)
+    a.flat[:: a.shape[0] + 1] += float(state["als_reg"])
+    # symmetric positive definite: Cholesky solve (LAPACK posv), ~3x less overhead than solve()
+    _, x, info = lapack.dposv(a, y.T @ c, overwrite_a=1, overwrite_b=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dposv failed: {info}")
+    return x
 
 
 def score_new_user(
@@ -413,9 +417,10 @@ def score_new_user(
     w = np.repeat(state["level_weights"][levels], lens) * state["knn_data"][flat]
     knn = np.bincount(state["knn_indices"][flat], weights=w, minlength=pop.size)
     knn[items] = 0.0
-    m = float(np.abs(knn).max())
+    m = float(knn.max())  # cosine similarities and level weights are >= 0
     if m > 0:
-        out += (knn / m).astype(np.float32)
+        knn *= 1.0 / m
+        out += knn  # in place (float64 -> float32): no temporaries on the request path
     w_d = float(state.get("new_dlae", 0.0))
     if w_d and "D" in state:
         pos = state["item_pos"][items]
@@ -423,9 +428,10 @@ def score_new_user(
         if pos.size:
             d = state["D"][pos].sum(axis=0)
             d[pos] = 0.0
-            m = float(np.abs(d).max())
+            m = max(float(d.max()), -float(d.min()))
             if m > 0:
-                out[state["items"]] += np.float32(w_d / m) * d
+                d *= np.float32(w_d / m)
+                out[state["items"]] += d
     w_als = float(state["new_als"])
     if w_als:
         x = _als_fold_in(state, items, levels).astype(np.float32)
@@ -434,9 +440,10 @@ def score_new_user(
         # machine vs ~0.1 ms here)
         als = np.einsum("j,ji->i", x, state["item_factors_t"])
         als[items] = 0.0
-        m = float(np.abs(als).max())
+        m = max(float(als.max()), -float(als.min()))
         if m > 0:
-            out += np.float32(w_als / m) * als
+            als *= np.float32(w_als / m)
+            out += als
     return out
 
 
