@@ -15,8 +15,9 @@ Why it works (measured in docs/BENCHMARKS.md):
   rate more. DLAE (Steck 2020) is EASE fitted to reconstruct each training user's row from a copy
   with 95% of the entries dropped, i.e. trained for exactly "a few artists -> the rest"; its
   dropout-shaped penalty (p/(1-p) x each artist's listener count) damps popular artists. On
-  pseudo-new validation users it added +0.010 NDCG@10 on average over N = 3/5/10 to the kNN + ALS
-  blend, where a plainly stronger-regularised EASE had not helped.
+  pseudo-new validation users it added +0.004 to +0.010 NDCG@10 on average over N = 3/5/10 to the
+  kNN + ALS blend (two different carvings; `benchmarks/tune_hybrid.py` re-runs one), where a
+  plainly stronger-regularised EASE had not helped.
 * Known users additionally get a small share of their friends' listening (the friend graph), and
   0.2 x the max-scaled scores of RP3beta (beta 0.7, 200 neighbours) on top of the rescaled
   EASE + ALS blend: +0.0019 NDCG@10 (+1.0%) on each of four validation splits (RecBole and warm,

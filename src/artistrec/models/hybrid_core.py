@@ -62,7 +62,9 @@ DEFAULT_PARAMS: dict[str, float] = {
     # equal to all on pseudo-new validation users, and popular artists' rows shrink from ~6k to 500
     "knn_topk": 500,
     "new_als": 0.75,  # new users: weight of max-scaled ALS fold-in (kNN has weight 1)
-    "new_dlae": 1.5,  # new users: weight of the max-scaled DLAE fold-in (0 -> not fitted)
+    # new users: weight of the max-scaled DLAE fold-in (0 -> not fitted); 1.0 was best on each of
+    # 3 outer folds in benchmarks/tune_hybrid.py (results-tuning/tune_new-users_summary.csv)
+    "new_dlae": 1.0,
     "dlae_p": 0.95,  # DLAE dropout probability: a new user reveals 3-10 of ~50 artists
     "dlae_lam": 30.0,  # DLAE extra L2
     "pop_beta": 0.9,  # new users: popularity prior weight (multiplied by 1/N^pop_decay)
