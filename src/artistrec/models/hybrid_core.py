@@ -37,6 +37,7 @@ from scipy.linalg import lapack
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
 from artistrec.models.base import single_blas_thread
 from artistrec.models.item_knn import prune_rows
+from artistrec.models.rp3beta import row_stochastic
 
 DEFAULT_PARAMS: dict[str, float] = {
     # tuned on validation data carved from training data (see /work/research/tune*.py, exp_blend.py)
@@ -129,16 +130,27 @@ def _tag_features(artist_tags: sp.csr_matrix, items: np.ndarray, idf: float) -> 
     return T.tocsr()
 
 
-def _ease(G: np.ndarray, lam: float) -> np.ndarray:
-    """EASE closed form from a Gram matrix via Cholesky (float32)."""
-    A = np.asfortranarray(G, dtype=np.float32)
-    A[np.diag_indices_from(A)] += lam
+def _spd_inverse(A: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix via Cholesky (LAPACK potrf/potri), float32.
+
+    ``A`` must be a Fortran-ordered float32 array; it is overwritten.
+    """
     c, info = lapack.spotrf(A, lower=0, overwrite_a=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"spotrf failed: {info}")
     P, info = lapack.spotri(c, lower=0, overwrite_c=1)
-    P = np.triu(P)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"spotri failed: {info}")
+    P = np.triu(P)  # potri fills the upper triangle only
     P += np.triu(P, 1).T
+    return P
+
+
+def _ease(G: np.ndarray, lam: float) -> np.ndarray:
+    """EASE closed form from a Gram matrix via Cholesky (float32)."""
+    A = np.asfortranarray(G, dtype=np.float32)
+    A[np.diag_indices_from(A)] += lam
+    P = _spd_inverse(A)
     d = np.diag(P).copy()
     B = P / (-d[None, :])
     B[np.diag_indices_from(B)] = 0.0
@@ -157,12 +169,7 @@ def _dlae(G: np.ndarray, p: float, lam: float) -> np.ndarray:
     L = (p / (1.0 - p) * np.diag(G) + lam).astype(np.float32)
     A = np.asfortranarray(G, dtype=np.float32)
     A[np.diag_indices_from(A)] += L
-    c, info = lapack.spotrf(A, lower=0, overwrite_a=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"spotrf failed: {info}")
-    P, info = lapack.spotri(c, lower=0, overwrite_c=1)
-    P = np.triu(P)
-    P += np.triu(P, 1).T
+    P = _spd_inverse(A)
     P *= -L[None, :]
     P[np.diag_indices_from(P)] = 0.0
     return np.ascontiguousarray(P, dtype=np.float32)
@@ -188,9 +195,7 @@ def _rp3(Xb: sp.csr_matrix, beta: float, topk: int) -> sp.csr_matrix:
     """RP3beta (Paudel et al. 2017, alpha = 1) on binary listens: the artist -> user -> artist
     transition probabilities, each column discounted by (listeners)^-beta, no diagonal, each row
     pruned to its ``topk`` largest weights."""
-    from artistrec.models.rp3beta import _row_normalize
-
-    walk = _row_normalize(Xb.T.tocsr()) @ _row_normalize(Xb)
+    walk = row_stochastic(Xb.T.tocsr()) @ row_stochastic(Xb)
     deg = np.maximum(np.asarray(Xb.sum(0)).ravel(), 1.0)
     walk = sp.csr_matrix(walk @ sp.diags(np.power(deg, -beta).astype(np.float32)), dtype=np.float32)
     walk.setdiag(0.0)

@@ -24,7 +24,8 @@ from artistrec.models.item_knn import (
 )
 
 
-def _row_normalize(m: sp.csr_matrix) -> sp.csr_matrix:
+def row_stochastic(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to sum 1 (transition probabilities; empty rows stay empty), float32 CSR."""
     sums = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
     inv = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
     return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ m, dtype=np.float32)
@@ -51,8 +52,8 @@ class RP3beta(ItemItemRecommender):
         check_positive("alpha", self.alpha)
         check_positive("beta", self.beta, allow_zero=True)
         check_positive("neighbors", self.neighbors, integer=True)
-        p_ui = _row_normalize(x).power(float(self.alpha))
-        p_iu = _row_normalize(x.T.tocsr()).power(float(self.alpha))
+        p_ui = row_stochastic(x).power(float(self.alpha))
+        p_iu = row_stochastic(x.T.tocsr()).power(float(self.alpha))
         walk = zero_diagonal(p_iu @ p_ui)
         degree = np.maximum(listener_counts(self.seen_), 1.0)
         discount = np.power(degree, -float(self.beta)).astype(np.float32)
