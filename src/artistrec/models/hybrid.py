@@ -21,7 +21,7 @@ Why it works (measured in docs/BENCHMARKS.md):
 * Known users additionally get a small share of their friends' listening (the friend graph), and
   0.2 x the max-scaled scores of RP3beta (beta 0.7, 200 neighbours) on top of the rescaled
   EASE + ALS blend: +0.0019 NDCG@10 (+1.0%) on each of four validation splits (RecBole and warm,
-  two seeds each; /work/research/exp_known_rp3b.py).
+  two seeds each), confirmed by ``benchmarks/tune_hybrid.py``.
 
 The numerical core is :mod:`artistrec.models.hybrid_core` (numpy/scipy, ALS via ``implicit``); this module adapts
 it to the :class:`~artistrec.models.base.Recommender` protocol.

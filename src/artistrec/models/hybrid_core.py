@@ -22,7 +22,8 @@ have at least ``min_users`` training listeners, with
 
 Blend weights, ALS confidence, tag weight and the DLAE dropout were tuned on validation splits
 carved from training data only (pseudo-new users held out of the training users of 3 outer folds;
-/work/research: exp_blend.py, exp_new2/3.py, exp_als_known.py, exp_lam.py, exp_dlae2.py).
+known users: a nested hold-out / RecBole's valid part). ``benchmarks/tune_hybrid.py`` re-runs the
+final choice of the blend weights; docs/BENCHMARKS.md summarises the wider searches.
 Every function is vectorised; the learned state is a dict of numpy arrays (npz-serialisable).
 """
 
@@ -40,7 +41,7 @@ from artistrec.models.item_knn import prune_rows
 from artistrec.models.rp3beta import row_stochastic
 
 DEFAULT_PARAMS: dict[str, float] = {
-    # tuned on validation data carved from training data (see /work/research/tune*.py, exp_blend.py)
+    # tuned on validation data carved from training data (benchmarks/tune_hybrid.py, docs/BENCHMARKS.md)
     "lam": 100.0,  # EASE L2 regularisation of B (known users)
     "min_users": 3,  # artists with fewer training listeners are not modelled by B (kNN/ALS cover them)
     "input_log_a": 0.0,  # input value = 1 + a * log1p(count)  (0 -> binary; log hurt on validation)
