@@ -115,44 +115,21 @@ def test_error_text_with_brackets_is_printed_verbatim(tmp_path: Path, small_dir:
     assert "unexpected column(s) [bold]" in _flat(result.stderr)
 
 
+def _synthetic(out: Path):  # noqa: ANN202
+    args = ["data", "synthetic", str(out), "--users", "120", "--artists", "400", "--seed", "3"]
+    return runner.invoke(app, [*args, "--no-progress"])
+
+
 def test_synthetic_command_writes_a_loadable_set(tmp_path: Path) -> None:
     out = tmp_path / "syn"
-    result = runner.invoke(
-        app,
-        [
-            "data",
-            "synthetic",
-            str(out),
-            "--users",
-            "120",
-            "--artists",
-            "400",
-            "--seed",
-            "3",
-            "--no-progress",
-        ],
-    )
+    result = _synthetic(out)
     assert result.exit_code == 0, result.output
     assert "wrote 120 users, 400 artists" in _flat(result.stdout)
     info = runner.invoke(app, ["data", "info", "--json", "--data-dir", str(out)])
     stats = json.loads(info.stdout)
     assert (stats["users"], stats["artists"]) == (120, 400)
     again = tmp_path / "again"
-    runner.invoke(
-        app,
-        [
-            "data",
-            "synthetic",
-            str(again),
-            "--users",
-            "120",
-            "--artists",
-            "400",
-            "--seed",
-            "3",
-            "--no-progress",
-        ],
-    )
+    _synthetic(again)
     assert (again / "user_artists.dat").read_bytes() == (out / "user_artists.dat").read_bytes()
 
 

@@ -1,5 +1,4 @@
-"""``top_k`` (batched) and ``top_k_1d`` (the per-request path) agree and break ties by index;
-``prune_rows`` keeps each row's largest entries."""
+"""``top_k`` (batched) and ``top_k_1d`` (the per-request path) agree and break ties by index."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from artistrec.models.base import top_k, top_k_1d
-from artistrec.models.item_knn import prune_rows
 
 scores_strategy = st.lists(
     st.sampled_from([0.0, 1.0, 1.5, 2.0, 3.0, -np.inf]), min_size=1, max_size=40
@@ -33,16 +31,3 @@ def test_top_k_1d_is_consistent_across_k() -> None:
     for k in (5, 20, 21, 200):
         items, _ = top_k_1d(scores, k)
         np.testing.assert_array_equal(items, top_k_1d(scores, k + 1)[0][:k])
-
-
-def test_prune_rows_keeps_each_rows_largest_entries() -> None:
-    import scipy.sparse as sp
-
-    S = sp.random(40, 50, density=0.4, random_state=3, format="csr", dtype=np.float32)
-    dense = S.toarray()
-    pruned = prune_rows(S, 4).toarray()
-    for row, full in zip(pruned, dense, strict=True):
-        nz = np.flatnonzero(full)
-        top = nz[np.lexsort((nz, -full[nz]))][:4]
-        np.testing.assert_array_equal(np.flatnonzero(row), np.sort(top))
-        np.testing.assert_array_equal(row[top], full[top])
