@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from artistrec.data import Dataset, load_dataset
 from artistrec.data.source import cache_dir
 from artistrec.models import available_models, create_model, load_model
-from artistrec.models.base import MEASURES, Recommender
+from artistrec.models.base import MEASURES, Recommender, csr_row_entries
 from artistrec.models.registry import DEFAULT_MODEL
 from artistrec.store.artifacts import ArtifactError
 from artistrec.store.profiles import Profile, ProfileStore, default_path
@@ -544,9 +544,7 @@ class RecommenderService:
     def _gather_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(position in ``rows``, column, value) of every non-zero of those feature rows."""
         f = self._features
-        starts = f.indptr[rows].astype(np.int64)
-        lens = f.indptr[rows + 1].astype(np.int64) - starts
-        flat = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        flat, lens = csr_row_entries(f.indptr, rows)
         return np.repeat(np.arange(rows.size), lens), f.indices[flat], f.data[flat]
 
     def _reasons(self, items: np.ndarray, anchors: np.ndarray, verb: str) -> list[str]:

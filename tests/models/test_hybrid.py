@@ -89,6 +89,7 @@ def test_new_user_blend_parts_are_max_scaled(fitted: Hybrid) -> None:
         **st,
         "new_als": np.float32(0.0),
         "new_dlae": np.float32(0.0),
+        "new_tags": np.float32(0.0),
         "pop_beta": np.float32(0.0),
     }
     s = core.score_new_user(knn_only, items, levels)
@@ -123,6 +124,31 @@ def test_dlae_part_of_the_new_user_score(fitted: Hybrid) -> None:
     np.testing.assert_allclose(with_d - without, expected, rtol=1e-4, atol=1e-5)
     no_dlae = Hybrid(new_dlae=0.0)
     assert "D" not in core.fit(fitted.seen_, params=no_dlae._core_params())
+
+
+def test_tag_profile_part_of_the_new_user_score(fitted: Hybrid, synthetic_ds: Dataset) -> None:
+    """new_tags x (T_mod @ sum_r lw[level_r] T_r) / max, T = unit tf-idf rows of log1p counts."""
+    st = fitted.state_
+    items = np.array([st["items"][2], st["items"][7], 1])
+    levels = np.array([2, 5, 3])
+    without = core.score_new_user({**st, "new_tags": np.float32(0.0)}, items, levels)
+    with_t = core.score_new_user(st, items, levels)
+    # independent reference: dense tf-idf over all artists
+    T = np.log1p(synthetic_ds.artist_tags.toarray().astype(np.float64))
+    df = (T > 0).sum(0)
+    T *= np.where(df > 0, np.log((1.0 + T.shape[0]) / (1.0 + df)), 0.0)
+    T /= np.maximum(np.linalg.norm(T, axis=1, keepdims=True), 1e-9)
+    prof = (st["level_weights"][levels][:, None] * T[items]).sum(0)
+    part = np.zeros(fitted.n_items)
+    part[st["items"]] = T[st["items"]] @ prof
+    part[items] = 0.0
+    assert part.max() > 0
+    expected = fitted.new_tags * part / part.max()
+    np.testing.assert_allclose(with_t - without, expected, rtol=1e-4, atol=1e-5)
+    no_tags = Hybrid(new_tags=0.0)
+    assert "tag_indptr" not in core.fit(
+        fitted.seen_, synthetic_ds.artist_tags, params=no_tags._core_params()
+    )
 
 
 def test_more_revealed_artists_weaken_the_popularity_prior(fitted: Hybrid) -> None:

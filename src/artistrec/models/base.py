@@ -92,6 +92,15 @@ def top_k_1d(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return part[order].astype(np.int64), vals[order].astype(np.float32)
 
 
+def csr_row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in a CSR matrix's data/indices of every entry of ``rows`` (in order), and each
+    row's entry count: a gather without building scipy matrices (per-request paths)."""
+    starts = indptr[rows].astype(np.int64)
+    lens = indptr[rows + 1].astype(np.int64) - starts
+    flat = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    return flat, lens
+
+
 def row_normalize(m: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
     norms = np.linalg.norm(m, axis=1, keepdims=True)

@@ -49,9 +49,9 @@ class Hybrid(Recommender):
     """
 
     name = "hybrid"
-    # 4: + RP3beta for known users; 3: + the DLAE fold-in for new users; 2: EASE + ALS + item-kNN
+    # 5: + the tag-profile fold-in term for new users; 4: + RP3beta for known users; 3: + the DLAE fold-in for new users; 2: EASE + ALS + item-kNN
     # (1 had a second EASE matrix)
-    state_version = 4
+    state_version = 5
 
     def __init__(
         self,
@@ -67,6 +67,7 @@ class Hybrid(Recommender):
         new_dlae: float = core.DEFAULT_PARAMS["new_dlae"],
         dlae_p: float = core.DEFAULT_PARAMS["dlae_p"],
         dlae_lam: float = core.DEFAULT_PARAMS["dlae_lam"],
+        new_tags: float = core.DEFAULT_PARAMS["new_tags"],
         pop_beta: float = core.DEFAULT_PARAMS["pop_beta"],
         als_factors: int = int(core.DEFAULT_PARAMS["als_factors"]),
         als_reg: float = core.DEFAULT_PARAMS["als_reg"],
@@ -86,6 +87,7 @@ class Hybrid(Recommender):
         self.new_dlae = new_dlae
         self.dlae_p = dlae_p
         self.dlae_lam = dlae_lam
+        self.new_tags = new_tags
         self.pop_beta = pop_beta
         self.als_factors = als_factors
         self.als_reg = als_reg
@@ -110,6 +112,7 @@ class Hybrid(Recommender):
             "new_als",
             "new_dlae",
             "dlae_lam",
+            "new_tags",
             "pop_beta",
             "knn_shrink",
             "als_alpha",

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
-from artistrec.models.base import single_blas_thread
+from artistrec.models.base import csr_row_entries, single_blas_thread
 from artistrec.models.item_knn import prune_rows
 from artistrec.models.rp3beta import row_stochastic
 
@@ -69,6 +69,9 @@ DEFAULT_PARAMS: dict[str, float] = {
     "new_dlae": 1.0,
     "dlae_p": 0.95,  # DLAE dropout probability: a new user reveals 3-10 of ~50 artists
     "dlae_lam": 30.0,  # DLAE extra L2
+    # new users: weight of the max-scaled tag-profile term (cosine of each modelled artist's tf-idf
+    # tag row with the level-weighted sum of the revealed artists' rows; 0 -> not fitted)
+    "new_tags": 1.0,
     "pop_beta": 0.9,  # new users: popularity prior weight (multiplied by 1/N^pop_decay)
     "pop_decay": 1.0,
     # new users: kNN profile weight per revealed level 1..5
@@ -91,6 +94,7 @@ _SCORING_KEYS = (
     "als_alpha",
     "new_als",
     "new_dlae",
+    "new_tags",
     "pop_beta",
     "pop_decay",
 )
@@ -288,6 +292,16 @@ def fit(
         state["rp3_data"] = W.data
         state["rp3_indices"] = W.indices.astype(np.int32)
         state["rp3_indptr"] = W.indptr.astype(np.int64)
+    if artist_tags is not None and p["new_tags"] > 0:
+        # every artist's unit tag row (the profile may hold rare artists) and the modelled ones'
+        # (scored: ranking the rarer ones by tags alone lost on validation)
+        T_all = _tag_features(artist_tags, np.arange(n_items), p["tag_idf"])
+        T_mod = T_all[items]
+        for key, m in (("tag", T_all), ("tag_items", T_mod)):
+            state[f"{key}_data"] = m.data.astype(np.float32)
+            state[f"{key}_indices"] = m.indices.astype(np.int32)
+            state[f"{key}_indptr"] = m.indptr.astype(np.int64)
+        state["n_tags"] = np.array(T_all.shape[1], np.int64)
     for k in _SCORING_KEYS:
         state[k] = np.array(p[k], np.float32)
     return state
@@ -418,10 +432,7 @@ def score_new_user(
     if not n_rev:
         return out
     # item-kNN: level-weighted sum of the revealed artists' similarity rows (CSR rows gathered)
-    indptr = state["knn_indptr"]
-    starts = indptr[items]
-    lens = indptr[items + 1] - starts
-    flat = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    flat, lens = csr_row_entries(state["knn_indptr"], items)
     w = np.repeat(state["level_weights"][levels], lens) * state["knn_data"][flat]
     knn = np.bincount(state["knn_indices"][flat], weights=w, minlength=pop.size)
     knn[items] = 0.0
@@ -440,6 +451,27 @@ def score_new_user(
             if m > 0:
                 d *= np.float32(w_d / m)
                 out[state["items"]] += d
+    w_t = float(state.get("new_tags", 0.0))
+    if w_t and "tag_items_indptr" in state:
+        # tag profile: level-weighted sum of the revealed artists' unit tf-idf tag rows; each
+        # modelled artist scores its dot product with it (a cosine up to the profile's norm)
+        t_flat, t_lens = csr_row_entries(state["tag_indptr"], items)
+        if t_flat.size:
+            t_w = np.repeat(state["level_weights"][levels], t_lens) * state["tag_data"][t_flat]
+            n_tags = int(state["n_tags"])
+            prof = np.bincount(state["tag_indices"][t_flat], weights=t_w, minlength=n_tags)
+            mod = state["items"]
+            tm = sp.csr_matrix(
+                (state["tag_items_data"], state["tag_items_indices"], state["tag_items_indptr"]),
+                shape=(mod.size, n_tags),
+            )
+            t = tm @ prof.astype(np.float32)
+            pos = state["item_pos"][items]
+            t[pos[pos >= 0]] = 0.0
+            m = float(t.max())  # non-negative tag weights
+            if m > 0:
+                t *= np.float32(w_t / m)
+                out[mod] += t
     w_als = float(state["new_als"])
     if w_als:
         x = _als_fold_in(state, items, levels).astype(np.float32)
