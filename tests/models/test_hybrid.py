@@ -146,7 +146,7 @@ def test_tag_profile_part_of_the_new_user_score(fitted: Hybrid, synthetic_ds: Da
     expected = fitted.new_tags * part / part.max()
     np.testing.assert_allclose(with_t - without, expected, rtol=1e-4, atol=1e-5)
     no_tags = Hybrid(new_tags=0.0)
-    assert "tag_indptr" not in core.fit(
+    assert "tag_items" not in core.fit(
         fitted.seen_, synthetic_ds.artist_tags, params=no_tags._core_params()
     )
 

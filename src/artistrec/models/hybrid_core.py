@@ -293,15 +293,11 @@ def fit(
         state["rp3_indices"] = W.indices.astype(np.int32)
         state["rp3_indptr"] = W.indptr.astype(np.int64)
     if artist_tags is not None and p["new_tags"] > 0:
-        # every artist's unit tag row (the profile may hold rare artists) and the modelled ones'
-        # (scored: ranking the rarer ones by tags alone lost on validation)
+        # every artist's unit tag row (a profile may hold rare artists) and the modelled artists'
+        # rows (the ones scored: ranking rarer artists by tags alone lost on validation)
         T_all = _tag_features(artist_tags, np.arange(n_items), p["tag_idf"])
-        T_mod = T_all[items]
-        for key, m in (("tag", T_all), ("tag_items", T_mod)):
-            state[f"{key}_data"] = m.data.astype(np.float32)
-            state[f"{key}_indices"] = m.indices.astype(np.int32)
-            state[f"{key}_indptr"] = m.indptr.astype(np.int64)
-        state["n_tags"] = np.array(T_all.shape[1], np.int64)
+        state["tag_all"] = T_all
+        state["tag_items"] = sp.csr_matrix(T_all[items], dtype=np.float32)
     for k in _SCORING_KEYS:
         state[k] = np.array(p[k], np.float32)
     return state
@@ -452,20 +448,16 @@ def score_new_user(
                 d *= np.float32(w_d / m)
                 out[state["items"]] += d
     w_t = float(state.get("new_tags", 0.0))
-    if w_t and "tag_items_indptr" in state:
+    if w_t and "tag_items" in state:
         # tag profile: level-weighted sum of the revealed artists' unit tf-idf tag rows; each
         # modelled artist scores its dot product with it (a cosine up to the profile's norm)
-        t_flat, t_lens = csr_row_entries(state["tag_indptr"], items)
+        t_all = state["tag_all"]
+        t_flat, t_lens = csr_row_entries(t_all.indptr, items)
         if t_flat.size:
-            t_w = np.repeat(state["level_weights"][levels], t_lens) * state["tag_data"][t_flat]
-            n_tags = int(state["n_tags"])
-            prof = np.bincount(state["tag_indices"][t_flat], weights=t_w, minlength=n_tags)
+            t_w = np.repeat(state["level_weights"][levels], t_lens) * t_all.data[t_flat]
+            prof = np.bincount(t_all.indices[t_flat], weights=t_w, minlength=t_all.shape[1])
             mod = state["items"]
-            tm = sp.csr_matrix(
-                (state["tag_items_data"], state["tag_items_indices"], state["tag_items_indptr"]),
-                shape=(mod.size, n_tags),
-            )
-            t = tm @ prof.astype(np.float32)
+            t = state["tag_items"] @ prof.astype(np.float32)
             pos = state["item_pos"][items]
             t[pos[pos >= 0]] = 0.0
             m = float(t.max())  # non-negative tag weights
@@ -475,10 +467,10 @@ def score_new_user(
     w_als = float(state["new_als"])
     if w_als:
         x = _als_fold_in(state, items, levels).astype(np.float32)
-        # einsum's own loop over the transposed factors, not BLAS: a threaded BLAS
-        # matrix-vector product waits for busy cores (measured p99 > 100 ms on the loaded 2-core
-        # machine vs ~0.1 ms here)
-        als = np.einsum("j,ji->i", x, state["item_factors_t"])
+        # BLAS gemv over the contiguous transposed factors (~2-3x faster than einsum's loop).
+        # Serving processes run BLAS on one thread (api/server.py): a threaded gemv on busy
+        # cores waited for them (p99 > 100 ms measured on the loaded 2-core machine)
+        als = x @ state["item_factors_t"]
         als[items] = 0.0
         m = max(float(als.max()), -float(als.min()))
         if m > 0:
