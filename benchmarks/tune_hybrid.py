@@ -38,7 +38,7 @@ from artistrec.evaluation.splits import new_user_kfold, recbole_split, warm_spli
 
 #: Default grids: the scoring weights each protocol is sensitive to (the shipped values included).
 GRIDS: dict[str, dict[str, list[Any]]] = {
-    "new-users": {"new_dlae": [0.0, 1.0, 1.5], "dlae_p": [0.9, 0.95], "pop_beta": [0.6, 0.9]},
+    "new-users": {"new_tags": [0.0, 0.6, 1.0, 1.5], "new_dlae": [0.0, 1.0, 1.5]},
     "warm": {"known_rp3": [0.0, 0.2, 0.4], "rp3_beta": [0.5, 0.7]},
     "recbole": {"known_rp3": [0.0, 0.2, 0.4], "rp3_beta": [0.5, 0.7]},
 }

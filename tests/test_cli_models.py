@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from artistrec import load_model
 from artistrec.cli import app
 from artistrec.data import Dataset
-from artistrec.service import default_model_path, fold
+from artistrec.service import RecommenderService, default_model_path, fold
 
 runner = CliRunner()
 
@@ -82,9 +82,13 @@ def test_recommend_from_ratings(synthetic_dir: Path, synthetic_ds: Dataset) -> N
     assert code == 0, text
     recs = json.loads(text)
     ids = [r["artist_id"] for r in recs]
-    rated = {int(synthetic_ds.artist_ids[i]) for i in top[:2]}
-    assert len(ids) == 4 and not rated & set(ids)
-    assert ids[0] == int(synthetic_ds.artist_ids[top[2]])
+    rated = [int(synthetic_ds.artist_ids[i]) for i in top[:2]]
+    assert len(ids) == 4 and not set(rated) & set(ids)
+    # the CLI answers exactly what the service (and so the API and the app) answers
+    svc = RecommenderService.load(synthetic_dir, train_if_missing=False)
+    expected = svc.recommend_for_ratings({rated[0]: 5, rated[1]: 3}, k=4)
+    assert ids == [r.artist_id for r in expected]
+    assert [r["score"] for r in recs] == pytest.approx([r.score for r in expected], rel=1e-6)
 
 
 def test_recommend_table_and_user(synthetic_dir: Path, synthetic_ds: Dataset) -> None:

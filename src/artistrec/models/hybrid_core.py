@@ -417,8 +417,8 @@ def score_new_user(
     """Fold-in of one new person (low-latency path, no sparse matrices): (artists,) scores.
 
     items: artist indices; levels: their levels 0..5 (0 = no signal, ignored).
-    Score = kNN / max|kNN| + new_als * ALS / max|ALS| + new_dlae * DLAE / max|DLAE| (maxima over
-    unrevealed artists) + pop_beta / N^pop_decay * popularity.
+    Score = kNN / max|kNN| + new_als * ALS / max|ALS| + new_dlae * DLAE / max|DLAE|
+    + new_tags * TAGS / max TAGS (maxima over unrevealed artists) + pop_beta / N^pop_decay * pop.
     """
     items, levels = _check_request(state, items, levels)
     pop = state["pop"]
