@@ -31,8 +31,8 @@ def test_other_state_version_is_refused(synthetic_ds: Dataset, tmp_path: Path) -
 
 def test_hybrid_artifact_missing_an_array_is_refused(synthetic_ds: Dataset, tmp_path: Path) -> None:
     path = create_model("hybrid").fit(synthetic_ds).save(tmp_path / "h.npz")
-    _rewrite(path, drop="m.core.item_factors_t")
-    with pytest.raises(ArtifactError, match="item_factors_t"):
+    _rewrite(path, drop="m.core.item_factors_mod_t")
+    with pytest.raises(ArtifactError, match="item_factors_mod_t"):
         load_model(path, synthetic_ds)
 
 

@@ -139,16 +139,51 @@ def test_tag_profile_part_of_the_new_user_score(fitted: Hybrid, synthetic_ds: Da
     T *= np.where(df > 0, np.log((1.0 + T.shape[0]) / (1.0 + df)), 0.0)
     T /= np.maximum(np.linalg.norm(T, axis=1, keepdims=True), 1e-9)
     prof = (st["level_weights"][levels][:, None] * T[items]).sum(0)
+    listeners = np.asarray((fitted.seen_ > 0).sum(0)).ravel()
+    targets = st["items"][listeners[st["items"]] >= fitted.tag_min_users]
+    assert 0 < targets.size < st["items"].size  # the synthetic data exercises the restriction
     part = np.zeros(fitted.n_items)
-    part[st["items"]] = T[st["items"]] @ prof
+    part[targets] = T[targets] @ prof
     part[items] = 0.0
     assert part.max() > 0
     expected = fitted.new_tags * part / part.max()
     np.testing.assert_allclose(with_t - without, expected, rtol=1e-4, atol=1e-5)
     no_tags = Hybrid(new_tags=0.0)
-    assert "tag_items" not in core.fit(
+    assert "tag_emb" not in core.fit(
         fitted.seen_, synthetic_ds.artist_tags, params=no_tags._core_params()
     )
+
+
+def test_als_part_of_the_new_user_score_is_the_exact_fold_in(fitted: Hybrid) -> None:
+    """new_als x (V x) / max|V x| on the modelled artists, x the exact ALS solve; 0 elsewhere."""
+    st = fitted.state_
+    not_modelled = np.setdiff1d(np.arange(fitted.n_items), st["items"])
+    items = np.array([st["items"][1], st["items"][4], not_modelled[0]])
+    levels = np.array([4, 2, 3])
+    without = core.score_new_user({**st, "new_als": np.float32(0.0)}, items, levels)
+    with_a = core.score_new_user(st, items, levels)
+    y = st["item_factors"][items].astype(np.float64)
+    c = 1.0 + fitted.als_alpha * np.log1p(core.REPRESENTATIVE_COUNTS[levels])
+    a = st["item_gram"] + y.T @ np.diag(c - 1.0) @ y + fitted.als_reg * np.eye(y.shape[1])
+    x = np.linalg.solve(a, y.T @ c)
+    part = np.zeros(fitted.n_items)
+    part[st["items"]] = st["item_factors"][st["items"]] @ x
+    part[items] = 0.0
+    expected = fitted.new_als * part / np.abs(part).max()
+    np.testing.assert_allclose(with_a - without, expected, rtol=1e-3, atol=1e-4)
+
+
+def test_tag_embedding_is_a_truncated_svd() -> None:
+    """E E^T approximates T T^T as well as the best rank-r approximation (Eckart-Young)."""
+    T = sp.random(300, 200, density=0.05, format="csr", dtype=np.float32, random_state=1)
+    E = core._tag_embedding(T, {"tag_rank": 40})
+    assert E.shape == (300, 40) and E.dtype == np.float32
+    G = (T @ T.T).toarray()
+    s = np.linalg.svd(T.toarray().astype(np.float64), compute_uv=False)
+    best = np.sqrt((s[40:] ** 4).sum())  # Frobenius error of the best rank-40 Gram
+    assert np.linalg.norm(G - E @ E.T) <= 1.05 * best
+    exact = core._tag_embedding(T[:, :30], {"tag_rank": 40})  # rank >= columns: exact
+    np.testing.assert_allclose(exact @ exact.T, (T[:, :30] @ T[:, :30].T).toarray(), atol=1e-5)
 
 
 def test_more_revealed_artists_weaken_the_popularity_prior(fitted: Hybrid) -> None:

@@ -72,6 +72,25 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return items, np.take_along_axis(vals, order, axis=1).astype(np.float32)
 
 
+def _top_candidates(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of ``k`` largest entries of a long vector (unordered; ties at the cut arbitrary).
+
+    numpy's introselect degrades badly when many entries share one value (~1 ms instead of
+    ~0.03 ms for 17,632 scores with 13,000 scattered ties, as a fold-in leaves the artists no
+    model part scores). So first keep only the entries above a threshold read off a strided
+    sample (about 64 x (k/16 + 2) of them, all of the top k whenever at least k pass), and
+    partition those; if fewer than ``k`` pass, partition everything.
+    """
+    n = scores.size
+    if n > 4096:
+        sample = np.sort(scores[::64])
+        thr = sample[-min(sample.size, k // 16 + 2)]
+        cand = np.flatnonzero(scores > thr)
+        if cand.size >= k:
+            return cand[np.argpartition(scores[cand], cand.size - k)[cand.size - k :]]
+    return np.argpartition(scores, n - k)[n - k :]
+
+
 def top_k_1d(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """``top_k`` for one score vector: the per-request path (no 2-D bookkeeping, no negated copy)."""
     n = scores.size
@@ -79,7 +98,7 @@ def top_k_1d(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if k <= 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
     if k < n:
-        part = np.argpartition(scores, n - k)[n - k :]
+        part = _top_candidates(scores, k)
         cut = scores[part].min()
         if np.count_nonzero(scores == cut) > np.count_nonzero(scores[part] == cut):
             # a tie straddles the cut: keep the lowest-index tied artists (deterministic in k)
