@@ -173,17 +173,20 @@ def test_als_part_of_the_new_user_score_is_the_exact_fold_in(fitted: Hybrid) -> 
     np.testing.assert_allclose(with_a - without, expected, rtol=1e-3, atol=1e-4)
 
 
-def test_tag_embedding_is_a_truncated_svd() -> None:
-    """E E^T approximates T T^T as well as the best rank-r approximation (Eckart-Young)."""
+def test_tag_embedding_is_the_truncated_svd_of_the_scored_rows() -> None:
+    """E_t @ F[i] = (best rank-r approximation of T[targets]) @ T[i]; exact at full rank."""
     T = sp.random(300, 200, density=0.05, format="csr", dtype=np.float32, random_state=1)
-    E = core._tag_embedding(T, {"tag_rank": 40})
-    assert E.shape == (300, 40) and E.dtype == np.float32
-    G = (T @ T.T).toarray()
-    s = np.linalg.svd(T.toarray().astype(np.float64), compute_uv=False)
-    best = np.sqrt((s[40:] ** 4).sum())  # Frobenius error of the best rank-40 Gram
-    assert np.linalg.norm(G - E @ E.T) <= 1.05 * best
-    exact = core._tag_embedding(T[:, :30], {"tag_rank": 40})  # rank >= columns: exact
-    np.testing.assert_allclose(exact @ exact.T, (T[:, :30] @ T[:, :30].T).toarray(), atol=1e-5)
+    targets = np.arange(0, 300, 5)  # 60 scored rows
+    Tt = T[targets].toarray().astype(np.float64)
+    full = T.toarray().astype(np.float64).T
+    F, E_t = core._tag_embedding(T, targets, 100)  # rank >= 60: exact
+    assert F.shape[0] == 300 and E_t.shape[0] == 60 and F.dtype == E_t.dtype == np.float32
+    np.testing.assert_allclose(E_t @ F.T, Tt @ full, atol=1e-4)
+    F, E_t = core._tag_embedding(T, targets, 20)
+    assert F.shape == (300, 20) and E_t.shape == (60, 20)
+    U, S, Vt = np.linalg.svd(Tt, full_matrices=False)
+    best = (U[:, :20] * S[:20]) @ Vt[:20]  # Eckart-Young
+    np.testing.assert_allclose(E_t @ F.T, best @ full, atol=1e-4)
 
 
 def test_more_revealed_artists_weaken_the_popularity_prior(fitted: Hybrid) -> None:
