@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "foldin_latency.py"
-
 
 @pytest.fixture(scope="module")
-def script():  # noqa: ANN201
-    spec = importlib.util.spec_from_file_location("foldin_latency", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script(benchmark_script):  # noqa: ANN001, ANN201
+    return benchmark_script("foldin_latency")
 
 
 def test_times_every_model_and_repeat_on_synthetic_data(

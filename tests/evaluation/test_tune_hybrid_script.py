@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tune_hybrid.py"
-
 
 @pytest.fixture(scope="module")
-def script():  # noqa: ANN201
-    spec = importlib.util.spec_from_file_location("tune_hybrid", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script(benchmark_script):  # noqa: ANN001, ANN201
+    return benchmark_script("tune_hybrid")
 
 
 @pytest.mark.parametrize(
