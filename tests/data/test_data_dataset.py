@@ -202,3 +202,21 @@ def test_real_with_interactions_drops_only_held_out_pairs(real_ds: Dataset) -> N
         out.artist_tags.sum()
         == len(out.tag_assignments) - (out.tag_assignments.artist_index < 0).sum()
     )
+
+
+def test_known_artists_are_listens_and_tagged_artists(ds: Dataset) -> None:
+    known = ds.known_artists()
+    assert known.shape == ds.interactions.shape and known.dtype == np.float32
+    assert set(known.data.tolist()) == {1.0}
+    u2 = int(ds.user_map.index(np.array([2]))[0])
+    a1, a7 = (int(i) for i in ds.artist_map.index(np.array([1, 7])))
+    listened = sp.csr_matrix(ds.interactions > 0, dtype=np.float32)
+    extra = (known - listened).tocoo()
+    extra.eliminate_zeros()
+    # user 2 tagged artist 7 without listening; the dangling tag (artist 99) adds nothing
+    assert set(zip(extra.row.tolist(), extra.col.tolist(), strict=True)) == {(u2, a7)}
+    assert ((listened - known) > 0).nnz == 0  # every listen is known
+    # a held-out listen is not known, even though user 2 had tagged it (the tag is dropped)
+    out = ds.with_interactions(_without(ds, 2, 1))
+    assert ds.known_artists()[u2, a1] == 1.0 and out.known_artists()[u2, a1] == 0.0
+    assert out.known_artists()[u2, a7] == 1.0

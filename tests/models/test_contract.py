@@ -6,11 +6,13 @@ same contract without touching this file.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import artistrec
 from artistrec.data import Dataset
@@ -27,6 +29,26 @@ pytestmark = pytest.mark.parametrize("name", MODEL_NAMES)
 def _seen(ds: Dataset, user: int) -> np.ndarray:
     x = ds.interactions
     return x.indices[x.indptr[user] : x.indptr[user + 1]]
+
+
+def test_exclude_seen_leaves_out_tagged_artists_too(
+    name: str, fitted_models: dict[str, Recommender], synthetic_ds: Dataset
+) -> None:
+    """Artists a user tagged without a listed listen are known to them: never recommended."""
+    model = fitted_models[name]
+    np.testing.assert_array_equal(model.known_.toarray(), synthetic_ds.known_artists().toarray())
+    top, top_scores = model.recommend(np.arange(5), k=3)
+    tagged = copy.copy(model)  # the same model, as if each user had tagged their current top-1
+    extra = sp.csr_matrix(
+        (np.ones(5, np.float32), (np.arange(5), top[:, 0])), shape=model.known_.shape
+    )
+    tagged.known_ = model.known_ + extra
+    items, scores = tagged.recommend(np.arange(5), k=3)
+    assert not np.any(items == top[:, [0]])
+    np.testing.assert_array_equal(scores[:, :2], top_scores[:, 1:])  # the rest moves up
+    # without exclusion nothing is left out
+    raw, _ = tagged.recommend(np.arange(5), k=3, exclude_seen=False)
+    np.testing.assert_array_equal(raw, model.recommend(np.arange(5), k=3, exclude_seen=False)[0])
 
 
 # ----------------------------------------------------------------------------------- recommend
@@ -197,6 +219,7 @@ def test_save_load_round_trip(
     loaded = artistrec.load_model(path, synthetic_ds)
     assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
     users = np.arange(synthetic_ds.n_users)
+    assert (loaded.known_ != model.known_).nnz == 0
     for exclude in (True, False):
         a, sa = model.recommend(users, k=15, exclude_seen=exclude)
         b, sb = loaded.recommend(users, k=15, exclude_seen=exclude)

@@ -168,6 +168,8 @@ class Recommender(ABC):
         self.artist_ids_ = dataset.artist_ids.copy()
         self.fingerprint_ = dataset.fingerprint
         self.seen_ = sp.csr_matrix(dataset.interactions, dtype=np.float32)
+        # artists each user already knows (listened or tagged): left out of their recommendations
+        self.known_ = dataset.known_artists()
         self._fit(dataset)
         return self
 
@@ -204,6 +206,8 @@ class Recommender(ABC):
         """Top-``k`` artists (column indices, scores) for known users (row indices).
 
         An int gives 1-D arrays of length k; an array of n users gives (n, k) arrays.
+        ``exclude_seen`` leaves out the artists each user already knows: the ones they listened
+        to and the ones they tagged (``Dataset.known_artists``).
         """
         self._check_fitted()
         scalar = np.ndim(users) == 0
@@ -216,8 +220,8 @@ class Recommender(ABC):
         k = self._check_k(k)
         scores = np.array(self._score_users(idx), dtype=np.float32, copy=True)
         if exclude_seen:
-            seen = self.seen_[idx].tocoo()
-            scores[seen.row, seen.col] = -np.inf
+            known = self.known_[idx].tocoo()
+            scores[known.row, known.col] = -np.inf
         items, vals = top_k(scores, k)
         return (items[0], vals[0]) if scalar else (items, vals)
 
@@ -290,6 +294,7 @@ class Recommender(ABC):
             "user_ids": self.user_ids_,
             "artist_ids": self.artist_ids_,
             "seen": self.seen_,
+            "known": self.known_,
         }
         for key, value in self._state().items():
             state[f"m.{key}"] = value
@@ -310,6 +315,11 @@ class Recommender(ABC):
         model.user_ids_ = np.asarray(state["user_ids"], dtype=np.int64)
         model.artist_ids_ = np.asarray(state["artist_ids"], dtype=np.int64)
         model.seen_ = sp.csr_matrix(state["seen"], dtype=np.float32)
+        if "known" not in state:
+            raise KeyError("'known' (the artists users listened to or tagged): retrain the model")
+        model.known_ = sp.csr_matrix(state["known"], dtype=np.float32)
+        if model.known_.shape != model.seen_.shape:
+            raise ValueError(f"known {model.known_.shape} != seen {model.seen_.shape}")
         model.fingerprint_ = meta["data_fingerprint"]
         model._set_state({k[2:]: v for k, v in state.items() if k.startswith("m.")})
         return model
