@@ -173,22 +173,6 @@ def test_als_part_of_the_new_user_score_is_the_exact_fold_in(fitted: Hybrid) -> 
     np.testing.assert_allclose(with_a - without, expected, rtol=1e-3, atol=1e-4)
 
 
-def test_new_user_knn_learns_from_listened_and_tagged_artists(fitted: Hybrid) -> None:
-    """The kNN part's co-occurrence comes from ``known`` (listens + tagged) when given."""
-    st = fitted.state_
-    known = fitted.known_.tolil(copy=True)
-    known[0, :40] = 1.0  # user 0 "tagged" 40 artists
-    known = sp.csr_matrix(known)
-    params = fitted._core_params()
-    with_tags = core.fit(fitted.seen_, params=params, known=known)
-    expected = core._knn(known, fitted.knn_shrink, fitted.knn_topk)
-    np.testing.assert_array_equal(with_tags["knn_indptr"], expected.indptr)
-    np.testing.assert_allclose(with_tags["knn_data"], expected.data)
-    # only the kNN part changes: EASE (known users) and ALS are fitted on the listens alone
-    np.testing.assert_array_equal(with_tags["B"], core.fit(fitted.seen_, params=params)["B"])
-    assert not np.array_equal(with_tags["knn_indptr"], st["knn_indptr"])
-
-
 def test_tag_embedding_is_the_truncated_svd_of_the_scored_rows() -> None:
     """E_t @ F[i] = (best rank-r approximation of T[targets]) @ T[i]; exact at full rank."""
     T = sp.random(300, 200, density=0.05, format="csr", dtype=np.float32, random_state=1)

@@ -25,10 +25,6 @@ Why it works (measured in docs/BENCHMARKS.md):
   its request time. The term reaches artists by what listeners call them rather than by who else
   listens: +0.008 NDCG@10 on pseudo-new validation users (0.5112 -> 0.5189 exact, 0.5182 at rank
   128; mean over N = 3/5/10, three outer folds), flat for weights 0.8-1.2.
-* The new-user item-kNN counts co-occurrence over the artists users listened to *or tagged*
-  (``Dataset.known_artists``): HetRec lists only each user's top-50 listens, and the ~50k
-  tagged-but-unlisted pairs are mostly listens beyond that cut. +0.005 NDCG@10 on pseudo-new
-  validation users (0.5182 -> 0.5235); feeding them to DLAE, ALS or EASE as well did not help.
 * Known users additionally get a small share of their friends' listening (the friend graph), and
   0.2 x the max-scaled scores of RP3beta (beta 0.7, 200 neighbours) on top of the rescaled
   EASE + ALS blend: +0.0019 NDCG@10 (+1.0%) on each of four validation splits (RecBole and warm,
@@ -143,11 +139,7 @@ class Hybrid(Recommender):
 
     def _fit(self, dataset: Dataset) -> None:
         self.state_ = core.fit(
-            self.seen_,
-            dataset.artist_tags,
-            dataset.friends,
-            params=self._core_params(),
-            known=self.known_,
+            self.seen_, dataset.artist_tags, dataset.friends, params=self._core_params()
         )
         self.friends_ = sp.csr_matrix(dataset.friends, dtype=np.float32)
         self.artist_tags_ = sp.csr_matrix(dataset.artist_tags, dtype=np.float32)

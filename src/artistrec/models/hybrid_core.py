@@ -269,17 +269,12 @@ def fit(
     artist_tags: sp.csr_matrix | None = None,
     friends: sp.csr_matrix | None = None,
     params: Mapping[str, float] | None = None,
-    known: sp.csr_matrix | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit the hybrid model.
 
     interactions: users x artists raw listen counts (csr float32).
     artist_tags: artists x tags assignment counts (csr float32) or None.
     friends: users x users symmetric adjacency (unused at fit time; kept for API symmetry).
-    known: optional users x artists, non-zero where a user listened to or tagged an artist
-    (``Dataset.known_artists``); the new-user item-kNN learns its co-occurrence from it, so the
-    ~50k artists users tagged beyond their top-50 listens count as co-listened (+0.005 mean
-    NDCG@10 on pseudo-new validation users; the other parts lost with them).
     Returns the learned state: dict of numpy arrays (the kNN similarity as CSR parts).
     """
     p = dict(DEFAULT_PARAMS)
@@ -302,7 +297,7 @@ def fit(
     B = _ease(G, p["lam"])
     del G
     U, V = _als(X, p)
-    S = _knn(X if known is None else known, p["knn_shrink"], int(p["knn_topk"]))
+    S = _knn(X, p["knn_shrink"], int(p["knn_topk"]))
     pop = cnt / max(cnt.max(), 1.0)
     item_pos = np.full(n_items, -1, np.int64)
     item_pos[items] = np.arange(len(items))
