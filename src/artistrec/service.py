@@ -632,7 +632,8 @@ class RecommenderService:
     def recommend_for_user(
         self, user_id: int, k: int = 10, model: str = "default"
     ) -> list[Recommendation]:
-        """Top-``k`` unseen artists for a known user (original user id)."""
+        """Top-``k`` artists for a known user (original user id) that they neither listened to
+        nor tagged."""
         k = check_k(k)
         if not _is_int(user_id):
             raise InvalidRequestError(f"user id must be an integer, got {user_id!r}", "user_id")

@@ -374,7 +374,7 @@ def create_app(
         k: K = 10,
         model: ModelName = "default",
     ) -> dict[str, Any]:
-        """Unseen artists for a user of the data set."""
+        """Artists a user of the data set has neither listened to nor tagged."""
         return recs_out(svc().recommend_for_user(user_id, k=k, model=model), model)
 
     # ------------------------------------------------------------------ profiles
