@@ -75,6 +75,29 @@ def test_prune_rows_keeps_the_largest() -> None:
         np.testing.assert_allclose(kept, np.sort(dense[r])[::-1][: kept.size][::-1], rtol=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_prune_rows_is_exact_with_ties_and_unsorted_input(seed: int) -> None:
+    """Same entries as a per-row stable sort (value desc, then lower column); input untouched."""
+    rng = np.random.default_rng(seed)
+    dense = rng.choice([0.0, 0.0, 0.25, 0.5, 1.0], size=(25, 60)).astype(np.float32)  # ties
+    unique = rng.random(dense.shape) < 0.3
+    dense[unique] = rng.random(int(unique.sum()), dtype=np.float32)
+    coo = sp.coo_matrix(dense)
+    perm = rng.permutation(coo.nnz)  # unsorted column order inside rows
+    m = sp.csr_matrix((coo.data[perm], (coo.row[perm], coo.col[perm])), shape=dense.shape)
+    m.has_sorted_indices = False
+    before = m.copy()
+    k = int(rng.integers(1, 20))
+    out = prune_rows(m, k).toarray()
+    expected = np.zeros_like(dense)
+    for r in range(dense.shape[0]):
+        nz = np.flatnonzero(dense[r])
+        top = nz[np.lexsort((nz, -dense[r, nz]))][:k]
+        expected[r, top] = dense[r, top]
+    np.testing.assert_array_equal(out, expected)
+    assert (m != before).nnz == 0  # the caller's matrix is not modified
+
+
 def test_add_prior_breaks_ties_only() -> None:
     prior = np.array([0.1, 1.0, 0.5, 0.0], dtype=np.float32)
     scores = np.array([[0.0, 0.0, 3.0, 0.0], [2.0, 1.0, 2.5, -1.0], [0, 0, 0, 0]], np.float32)
