@@ -173,6 +173,33 @@ def test_als_part_of_the_new_user_score_is_the_exact_fold_in(fitted: Hybrid) -> 
     np.testing.assert_allclose(with_a - without, expected, rtol=1e-3, atol=1e-4)
 
 
+def test_new_user_knn_counts_a_capped_share_of_tagged_artists(fitted: Hybrid) -> None:
+    """kNN co-occurrence = listens + each user's ``knn_tagged_cap`` most listened tagged artists."""
+    listened = sp.csr_matrix(fitted.seen_ > 0, dtype=np.float32)
+    known = listened.tolil(copy=True)
+    unlisted = np.flatnonzero(listened[0].toarray().ravel() == 0)[:40]
+    known[0, unlisted] = 1.0  # user 0 "tagged" 40 artists they did not list
+    known = sp.csr_matrix(known)
+    listeners = np.asarray(listened.sum(0)).ravel().astype(np.float32)
+    cap = 7
+    # the reference: the 7 most listened of those (ties: lower index)
+    top = unlisted[np.lexsort((unlisted, -listeners[unlisted]))][:cap]
+    expected_input = listened.tolil(copy=True)
+    expected_input[0, top] = 1.0
+    params = {**fitted._core_params(), "knn_tagged_cap": cap}
+    st = core.fit(fitted.seen_, params=params, known=known)
+    expected = core._knn(sp.csr_matrix(expected_input), fitted.knn_shrink, fitted.knn_topk)
+    np.testing.assert_array_equal(st["knn_indptr"], expected.indptr)
+    np.testing.assert_array_equal(st["knn_indices"], expected.indices)
+    np.testing.assert_allclose(st["knn_data"], expected.data)
+    # cap 0, or no `known`: listens only; EASE (known users) never sees the tagged artists
+    plain = core.fit(fitted.seen_, params={**params, "knn_tagged_cap": 0}, known=known)
+    np.testing.assert_array_equal(
+        plain["knn_indptr"], core.fit(fitted.seen_, params=params)["knn_indptr"]
+    )
+    np.testing.assert_array_equal(st["B"], plain["B"])
+
+
 def test_tag_embedding_is_the_truncated_svd_of_the_scored_rows() -> None:
     """E_t @ F[i] = (best rank-r approximation of T[targets]) @ T[i]; exact at full rank."""
     T = sp.random(300, 200, density=0.05, format="csr", dtype=np.float32, random_state=1)

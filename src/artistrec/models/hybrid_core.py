@@ -64,6 +64,11 @@ DEFAULT_PARAMS: dict[str, float] = {
     # keep each artist's k most similar neighbours (0 = all co-listened artists): 300/500/1000 were
     # equal to all on pseudo-new validation users, and popular artists' rows shrink from ~6k to 500
     "knn_topk": 500,
+    # new users: the item-kNN also counts, per user, up to this many artists they tagged but
+    # did not list (most listened first; 0 = listens only). HetRec lists only top-50 listens;
+    # all ~50k such pairs gave +0.005 on validation but 5x the co-occurrence (fit +8 s); caps of
+    # 20 / 50 / 100 gave +0.0032 / +0.0027 / +0.0031 for < 0.1 s / 0.1 s / 1 s of fit
+    "knn_tagged_cap": 20,
     "new_als": 0.75,  # new users: weight of max-scaled ALS fold-in (kNN has weight 1)
     # new users: weight of the max-scaled DLAE fold-in (0 -> not fitted); 1.0 was best on each of
     # 3 outer folds in benchmarks/tune_hybrid.py (results-tuning/tune_new-users_summary.csv)
@@ -210,6 +215,23 @@ def _dlae(G: np.ndarray, p: float, lam: float) -> np.ndarray:
     return np.ascontiguousarray(P, dtype=np.float32)
 
 
+def _with_tagged(
+    X: sp.csr_matrix, known: sp.csr_matrix, listeners: np.ndarray, cap: int
+) -> sp.csr_matrix:
+    """Binary listens plus each user's ``cap`` most listened artists they know but did not list
+    (tagged; ties by artist index)."""
+    listened = sp.csr_matrix(X > 0, dtype=np.float32)
+    extra = (sp.csr_matrix(known > 0, dtype=np.float32) - listened).tocoo()
+    sel = extra.data > 0
+    row, col = extra.row[sel], extra.col[sel]
+    order = np.lexsort((col, -listeners[col], row))
+    r = row[order]
+    rank = np.arange(order.size) - np.searchsorted(r, r, side="left")
+    keep = order[rank < cap]
+    tagged = sp.csr_matrix((np.ones(keep.size, np.float32), (row[keep], col[keep])), shape=X.shape)
+    return listened + tagged
+
+
 def _knn(X: sp.csr_matrix, shrink: float, topk: int = 0) -> sp.csr_matrix:
     """Shrunk cosine similarity of artists' binary listener vectors (sparse, zero diagonal),
     optionally only each artist's ``topk`` nearest neighbours."""
@@ -269,12 +291,16 @@ def fit(
     artist_tags: sp.csr_matrix | None = None,
     friends: sp.csr_matrix | None = None,
     params: Mapping[str, float] | None = None,
+    known: sp.csr_matrix | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit the hybrid model.
 
     interactions: users x artists raw listen counts (csr float32).
     artist_tags: artists x tags assignment counts (csr float32) or None.
     friends: users x users symmetric adjacency (unused at fit time; kept for API symmetry).
+    known: optional users x artists, non-zero where a user listened to or tagged an artist
+    (``Dataset.known_artists``): the new-user item-kNN adds up to ``knn_tagged_cap`` tagged,
+    unlisted artists per user to its co-occurrence counts.
     Returns the learned state: dict of numpy arrays (the kNN similarity as CSR parts).
     """
     p = dict(DEFAULT_PARAMS)
@@ -297,7 +323,10 @@ def fit(
     B = _ease(G, p["lam"])
     del G
     U, V = _als(X, p)
-    S = _knn(X, p["knn_shrink"], int(p["knn_topk"]))
+    knn_input = X
+    if known is not None and p["knn_tagged_cap"] > 0:
+        knn_input = _with_tagged(X, known, cnt, int(p["knn_tagged_cap"]))
+    S = _knn(knn_input, p["knn_shrink"], int(p["knn_topk"]))
     pop = cnt / max(cnt.max(), 1.0)
     item_pos = np.full(n_items, -1, np.int64)
     item_pos[items] = np.arange(len(items))
