@@ -1,4 +1,4 @@
-"""Hybrid EASE + ALS + item-kNN recommender core (numpy/scipy; ALS training via ``implicit``).
+"""Hybrid EASE + ALS + item-kNN + tags recommender core (numpy/scipy; ALS via ``implicit``).
 
 Model: EASE^R (closed-form item-item ridge regression, Steck 2019) on the artists that
 have at least ``min_users`` training listeners, with
@@ -13,10 +13,12 @@ have at least ``min_users`` training listeners, with
   scaled to max 1 again, gets ``known_rp3`` x the max-scaled RP3beta scores (a popularity-discounted
   random walk, Paudel et al. 2017) on top,
 * for new users (fold-in from ``{artist_index: level}``): a blend of item-kNN cosine scores of the
-  level-weighted profile, the exact ALS fold-in and a denoising linear autoencoder (DLAE, Steck
+  level-weighted profile (co-occurrence over listens plus each user's 20 most listened tagged,
+  unlisted artists), the exact ALS fold-in, a denoising linear autoencoder (DLAE, Steck
   2020: EASE trained to predict a whole row from a row with 95% of its entries dropped, which is
-  the new-user task itself), each scaled to max |score| = 1 per request, plus a popularity prior
-  whose weight decays with the number of revealed artists. (A separate,
+  the new-user task itself) and a tag-profile term (the revealed artists' tf-idf tag rows against
+  each artist's, through a rank-128 embedding), each scaled to max |score| = 1 per request, plus
+  a popularity prior whose weight decays with the number of revealed artists. (A separate,
   strongly regularised EASE matrix for new users was dropped: on validation users carved from
   training users, kNN + ALS beat it at N = 3/5/10 and it cost a second dense inverse.)
 
@@ -24,7 +26,8 @@ Blend weights, ALS confidence, tag weight and the DLAE dropout were tuned on val
 carved from training data only (pseudo-new users held out of the training users of 3 outer folds;
 known users: a nested hold-out / RecBole's valid part). ``benchmarks/tune_hybrid.py`` re-runs the
 final choice of the blend weights; docs/BENCHMARKS.md summarises the wider searches.
-Every function is vectorised; the learned state is a dict of numpy arrays (npz-serialisable).
+Every function is vectorised; the learned state is a dict of numpy arrays and scipy CSR matrices
+(npz-serialisable through the artifact store).
 """
 
 from __future__ import annotations
