@@ -26,8 +26,7 @@ Blend weights, ALS confidence, tag weight and the DLAE dropout were tuned on val
 carved from training data only (pseudo-new users held out of the training users of 3 outer folds;
 known users: a nested hold-out / RecBole's valid part). ``benchmarks/tune_hybrid.py`` re-runs the
 final choice of the blend weights; docs/BENCHMARKS.md summarises the wider searches.
-Every function is vectorised; the learned state is a dict of numpy arrays and scipy CSR matrices
-(npz-serialisable through the artifact store).
+Every function is vectorised; the learned state is a dict of numpy arrays (npz-serialisable).
 """
 
 from __future__ import annotations
