@@ -191,11 +191,7 @@ class Hybrid(Recommender):
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        self.state_ = {
-            k[5:]: sp.csr_matrix(v) if sp.issparse(v) else np.asarray(v)
-            for k, v in state.items()
-            if k.startswith("core.")
-        }
+        self.state_ = {k[5:]: np.asarray(v) for k, v in state.items() if k.startswith("core.")}
         missing = sorted(set(_REQUIRED_STATE) - set(self.state_))
         if missing:
             raise KeyError(f"hybrid state lacks {missing}")
