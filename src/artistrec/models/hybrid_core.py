@@ -223,14 +223,10 @@ def _with_tagged(
     """Binary listens plus each user's ``cap`` most listened artists they know but did not list
     (tagged; ties by artist index)."""
     listened = sp.csr_matrix(X > 0, dtype=np.float32)
-    extra = (sp.csr_matrix(known > 0, dtype=np.float32) - listened).tocoo()
-    sel = extra.data > 0
-    row, col = extra.row[sel], extra.col[sel]
-    order = np.lexsort((col, -listeners[col], row))
-    r = row[order]
-    rank = np.arange(order.size) - np.searchsorted(r, r, side="left")
-    keep = order[rank < cap]
-    tagged = sp.csr_matrix((np.ones(keep.size, np.float32), (row[keep], col[keep])), shape=X.shape)
+    extra = (sp.csr_matrix(known > 0, dtype=np.float32) - listened).tocsr()
+    extra.data = np.where(extra.data > 0, listeners[extra.indices] + 1.0, 0.0).astype(np.float32)
+    tagged = prune_rows(extra, cap)  # ranks by listeners (+1 keeps unlistened artists non-zero)
+    tagged.data[:] = 1.0
     return listened + tagged
 
 
