@@ -36,6 +36,14 @@ def test_hybrid_artifact_missing_an_array_is_refused(synthetic_ds: Dataset, tmp_
         load_model(path, synthetic_ds)
 
 
+def test_artifact_without_known_artists_is_refused(synthetic_ds: Dataset, tmp_path: Path) -> None:
+    """Artifacts written before ``known`` (listened or tagged artists) existed must be retrained."""
+    path = create_model("popularity").fit(synthetic_ds).save(tmp_path / "p.npz")
+    _rewrite(path, drop="known")
+    with pytest.raises(ArtifactError, match="known.*retrain"):
+        load_model(path, synthetic_ds)
+
+
 def test_service_retrains_an_outdated_cached_artifact(synthetic_ds: Dataset) -> None:
     path = default_model_path("popularity", synthetic_ds.fingerprint)
     create_model("popularity").fit(synthetic_ds).save(path)
