@@ -174,6 +174,17 @@ def test_spd_inverse() -> None:
         spd_inverse(-np.eye(3))
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_spd_inverse_spans_several_mirror_blocks(order: str) -> None:
+    # 1,100 rows: the lower triangle is mirrored in three column blocks of 512
+    rng = np.random.default_rng(1)
+    x = rng.random((1100, 40)).astype(np.float32)
+    a = np.asarray(x @ x.T + 50 * np.eye(1100, dtype=np.float32), order=order)
+    inv = spd_inverse(a.copy(order="K"))
+    np.testing.assert_array_equal(inv, inv.T)
+    np.testing.assert_allclose(inv @ a, np.eye(1100), atol=1e-4)
+
+
 def test_item_knn_is_pruned_cosine(synthetic_ds: Dataset) -> None:
     model = ItemKNN(neighbors=10_000, shrink=0.0, weighting="binary").fit(synthetic_ds)
     x = (_dense(synthetic_ds.interactions) > 0).astype(np.float64)

@@ -40,6 +40,7 @@ from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
 from artistrec.models.base import csr_row_entries, single_blas_thread
+from artistrec.models.ease import spd_inverse
 from artistrec.models.item_knn import prune_rows
 from artistrec.models.rp3beta import row_stochastic
 
@@ -172,27 +173,11 @@ def _tag_embedding(
     return np.ascontiguousarray(F, dtype=np.float32), np.ascontiguousarray(U * s, dtype=np.float32)
 
 
-def _spd_inverse(A: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive definite matrix via Cholesky (LAPACK potrf/potri), float32.
-
-    ``A`` must be a Fortran-ordered float32 array; it is overwritten.
-    """
-    c, info = lapack.spotrf(A, lower=0, overwrite_a=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"spotrf failed: {info}")
-    P, info = lapack.spotri(c, lower=0, overwrite_c=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"spotri failed: {info}")
-    P = np.triu(P)  # potri fills the upper triangle only
-    P += np.triu(P, 1).T
-    return P
-
-
 def _ease(G: np.ndarray, lam: float) -> np.ndarray:
     """EASE closed form from a Gram matrix via Cholesky (float32)."""
     A = np.asfortranarray(G, dtype=np.float32)
     A[np.diag_indices_from(A)] += lam
-    P = _spd_inverse(A)
+    P = spd_inverse(A)
     d = np.diag(P).copy()
     B = P / (-d[None, :])
     B[np.diag_indices_from(B)] = 0.0
@@ -211,7 +196,7 @@ def _dlae(G: np.ndarray, p: float, lam: float) -> np.ndarray:
     L = (p / (1.0 - p) * np.diag(G) + lam).astype(np.float32)
     A = np.asfortranarray(G, dtype=np.float32)
     A[np.diag_indices_from(A)] += L
-    P = _spd_inverse(A)
+    P = spd_inverse(A)
     P *= -L[None, :]
     P[np.diag_indices_from(P)] = 0.0
     return np.ascontiguousarray(P, dtype=np.float32)
