@@ -90,6 +90,7 @@ def test_new_user_blend_parts_are_max_scaled(fitted: Hybrid) -> None:
         "new_als": np.float32(0.0),
         "new_dlae": np.float32(0.0),
         "new_tags": np.float32(0.0),
+        "new_dae": np.float32(0.0),
         "pop_beta": np.float32(0.0),
     }
     s = core.score_new_user(knn_only, items, levels)
@@ -152,6 +153,31 @@ def test_tag_profile_part_of_the_new_user_score(fitted: Hybrid, synthetic_ds: Da
     assert "tag_emb" not in core.fit(
         fitted.seen_, synthetic_ds.artist_tags, params=no_tags._core_params()
     )
+
+
+def test_set_autoencoder_part_of_the_new_user_score(fitted: Hybrid) -> None:
+    """new_dae x the network's softmax over its artists (>= dae_min_users listeners), revealed
+    artists zeroed, scaled to max 1; revealed artists outside its vocabulary are not input."""
+    st = fitted.state_
+    listeners = np.asarray((fitted.seen_ > 0).sum(0)).ravel()
+    vocab = st["items"][st["dae_targets"]]
+    np.testing.assert_array_equal(vocab, np.flatnonzero(listeners >= fitted.dae_min_users))
+    assert 0 < vocab.size < st["items"].size  # the synthetic data exercises the restriction
+    outside = np.setdiff1d(st["items"], vocab)[0]
+    items = np.array([vocab[0], vocab[3], outside])
+    levels = np.array([2, 5, 3])
+    without = core.score_new_user({**st, "new_dae": np.float32(0.0)}, items, levels)
+    with_n = core.score_new_user(st, items, levels)
+    net = {k: st[f"dae_{k}"] for k in ("E", "b1", "W2", "b2")}
+    w = st["level_weights"][levels[:2]].astype(np.float64)
+    h = np.tanh((w / np.linalg.norm(w)) @ net["E"][[0, 3]] + net["b1"])
+    z = h @ net["W2"] + net["b2"]
+    part = np.zeros(fitted.n_items)
+    part[vocab] = np.exp(z - z.max())
+    part[items] = 0.0
+    expected = fitted.new_dae * part / part.max()
+    np.testing.assert_allclose(with_n - without, expected, rtol=1e-3, atol=1e-5)
+    assert "dae_E" not in core.fit(fitted.seen_, params=Hybrid(new_dae=0.0)._core_params())
 
 
 def test_als_part_of_the_new_user_score_is_the_exact_fold_in(fitted: Hybrid) -> None:
@@ -251,6 +277,9 @@ def test_known_user_als_weight_changes_ranking(fitted: Hybrid, synthetic_ds: Dat
         ("pop_beta", -0.1),
         ("knn_topk", -1),
         ("dlae_p", 1.0),
+        ("new_dae", -0.5),
+        ("dae_epochs", 0),
+        ("dae_lr", 0.0),
     ],
 )
 def test_bad_parameters_are_rejected(synthetic_ds: Dataset, param: str, value: float) -> None:

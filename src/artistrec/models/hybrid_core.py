@@ -16,8 +16,10 @@ have at least ``min_users`` training listeners, with
   level-weighted profile (co-occurrence over listens plus each user's 20 most listened tagged,
   unlisted artists), the exact ALS fold-in, a denoising linear autoencoder (DLAE, Steck
   2020: EASE trained to predict a whole row from a row with 95% of its entries dropped, which is
-  the new-user task itself) and a tag-profile term (the revealed artists' tf-idf tag rows against
-  each artist's, through a rank-128 embedding), each scaled to max |score| = 1 per request, plus
+  the new-user task itself), a tag-profile term (the revealed artists' tf-idf tag rows against
+  each artist's, through a rank-128 embedding) and a set autoencoder (``set_autoencoder``: a
+  softmax network with one tanh layer, trained on "3-10 revealed artists -> the rest" over the
+  artists with >= 5 listeners), each scaled to max |score| = 1 per request, plus
   a popularity prior whose weight decays with the number of revealed artists. (A separate,
   strongly regularised EASE matrix for new users was dropped: on validation users carved from
   training users, kNN + ALS beat it at N = 3/5/10 and it cost a second dense inverse.)
@@ -39,6 +41,7 @@ from scipy import linalg
 from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
+from artistrec.models import set_autoencoder
 from artistrec.models.base import csr_row_entries, single_blas_thread
 from artistrec.models.ease import spd_inverse
 from artistrec.models.item_knn import prune_rows
@@ -87,6 +90,16 @@ DEFAULT_PARAMS: dict[str, float] = {
     # artists the tag term scores: >= this many training listeners (10: ~1.5k artists on the full
     # data, the same validation NDCG as all modelled artists at a third of the work)
     "tag_min_users": 10,
+    # new users: weight of the max-scaled set autoencoder (models/set_autoencoder.py: a softmax
+    # network trained on "3-10 revealed artists -> the rest" over the modelled artists; 0 -> not
+    # fitted), its hidden width, epochs, Adam step size and batch size
+    "new_dae": 1.0,
+    "dae_hidden": 256,
+    "dae_epochs": 20,
+    "dae_lr": 0.007,
+    "dae_batch": 384,
+    # artists the network models (inputs and outputs): >= this many training listeners
+    "dae_min_users": 5,
     "pop_beta": 0.9,  # new users: popularity prior weight (multiplied by 1/N^pop_decay)
     "pop_decay": 1.0,
     # new users: kNN profile weight per revealed level 1..5
@@ -110,6 +123,7 @@ _SCORING_KEYS = (
     "new_als",
     "new_dlae",
     "new_tags",
+    "new_dae",
     "pop_beta",
     "pop_decay",
 )
@@ -194,7 +208,7 @@ def _dlae(G: np.ndarray, p: float, lam: float) -> np.ndarray:
     recommended), float32.
     """
     L = (p / (1.0 - p) * np.diag(G) + lam).astype(np.float32)
-    A = np.asfortranarray(G, dtype=np.float32)
+    A = np.array(G, dtype=np.float32, order="F", copy=True)  # G is left as it was
     A[np.diag_indices_from(A)] += L
     P = spd_inverse(A)
     P *= -L[None, :]
@@ -297,8 +311,10 @@ def fit(
     G = (R.T @ R).toarray()
     Xb = sp.csr_matrix(X[:, items] > 0, dtype=np.float32)
     D = None
-    if p["new_dlae"] > 0:  # on binary listens (the EASE input above is binary by default)
-        D = _dlae((Xb.T @ Xb).toarray(), float(p["dlae_p"]), float(p["dlae_lam"]))
+    if p["new_dlae"] > 0:  # on binary listens: the Gram matrix above when the EASE input is binary
+        binary = p["input_log_a"] == 0 and p["row_norm_p"] == 0
+        Gb = G if binary else (Xb.T @ Xb).toarray()
+        D = _dlae(Gb, float(p["dlae_p"]), float(p["dlae_lam"]))  # works on a copy of Gb
     W = _rp3(Xb, float(p["rp3_beta"]), int(p["rp3_topk"])) if p["known_rp3"] > 0 else None
     if artist_tags is not None and p["tag_weight"] > 0:
         T = _tag_features(artist_tags, items, p["tag_idf"])
@@ -345,6 +361,25 @@ def fit(
             state["tag_emb"] = F
             state["tag_targets"] = targets.astype(np.int64)
             state["tag_emb_targets"] = E_t
+    if p["new_dae"] > 0:
+        # the network's input weight of an artist is the kNN profile weight of its level
+        lw = state["level_weights"]
+        dae_targets = np.flatnonzero(cnt[items] >= p["dae_min_users"])  # positions among `items`
+        Xd = sp.csr_matrix(X[:, items[dae_targets]], dtype=np.float32)
+        Xd.eliminate_zeros()
+        Xd.data = lw[_level_of(Xd.data)]
+        dae_row = np.full(n_items, -1, np.int32)
+        dae_row[items[dae_targets]] = np.arange(dae_targets.size, dtype=np.int32)
+        net = set_autoencoder.fit(
+            Xd,
+            hidden=int(p["dae_hidden"]),
+            epochs=int(p["dae_epochs"]),
+            lr=float(p["dae_lr"]),
+            batch=int(p["dae_batch"]),
+        )
+        state.update({f"dae_{k}": v for k, v in net.items()})
+        state["dae_targets"] = dae_targets.astype(np.int64)
+        state["dae_row"] = dae_row
     for k in _SCORING_KEYS:
         state[k] = np.array(p[k], np.float32)
     return state
@@ -465,8 +500,9 @@ def score_new_user(
 
     items: artist indices; levels: their levels 0..5 (0 = no signal, ignored).
     Score = kNN / max|kNN| + new_dlae * DLAE / max|DLAE| + new_tags * TAGS / max|TAGS|
-    + new_als * ALS / max|ALS| (maxima over unrevealed artists; the last three on the modelled
-    artists only, TAGS on those with >= tag_min_users listeners) + pop_beta / N^pop_decay * pop.
+    + new_dae * NET / max NET + new_als * ALS / max|ALS| (maxima over unrevealed artists; all
+    but kNN on the modelled artists only, TAGS on those with >= tag_min_users listeners, NET on
+    those with >= dae_min_users) + pop_beta / N^pop_decay * pop.
     """
     items, levels = _check_request(state, items, levels)
     pop = state["pop"]
@@ -505,6 +541,18 @@ def score_new_user(
         t[state["tag_targets"]] = state["tag_emb_targets"] @ q
         t[pos] = 0.0
         _add_max_scaled(acc, t, w_t)
+    w_ae = float(state.get("new_dae", 0.0))
+    if w_ae and "dae_E" in state:
+        rows = state["dae_row"][items]
+        known = rows >= 0  # revealed artists the network has an input row for
+        if known.any():
+            net = {k: state[f"dae_{k}"] for k in set_autoencoder.PARAM_KEYS}
+            a = np.zeros(mod.size, np.float32)
+            a[state["dae_targets"]] = set_autoencoder.scores(
+                net, rows[known], state["level_weights"][levels[known]]
+            )
+            a[pos] = 0.0
+            _add_max_scaled(acc, a, w_ae)
     w_als = float(state["new_als"])
     if w_als:
         x = _als_fold_in(state, items, levels).astype(np.float32)
