@@ -21,6 +21,7 @@ _REGISTRY: dict[str, str] = {
     "rp3beta": "rp3beta:RP3beta",
     "seed-mf": "seed_mf:SeedMF",
     "hybrid": "hybrid:Hybrid",
+    "set-autoencoder": "set_autoencoder:SetAutoencoder",
 }
 
 #: The model the app and the API serve; its tuned parameters are that class's defaults.

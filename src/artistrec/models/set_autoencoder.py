@@ -22,9 +22,15 @@ The learned parameters are plain float32 arrays (npz-serialisable); scoring need
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from artistrec.data.dataset import Dataset
+from artistrec.data.scale import to_levels
+from artistrec.models.base import Recommender
+from artistrec.models.item_knn import add_prior, check_positive, listener_counts, popularity_prior
 
 #: parameter arrays of a trained network
 PARAM_KEYS = ("E", "b1", "W2", "b2")
@@ -210,3 +216,99 @@ def scores_batch(params: dict[str, np.ndarray], inputs: sp.csr_matrix) -> np.nda
     logit += params["b2"]
     logit -= logit.max(axis=1, keepdims=True)
     return np.exp(logit, out=logit)
+
+
+# ------------------------------------------------------------------------------- the model
+class SetAutoencoder(Recommender):
+    """The set autoencoder as a model of its own (the default ``hybrid`` blends it in for new
+    users). Inputs are listen levels 1..5 (unit-normalised per person); artists with fewer than
+    ``min_listeners`` training listeners are outside its vocabulary and only carry the
+    popularity tie-break. Known users are scored from their whole profile; similar artists are
+    the nearest output embeddings (columns of ``W2``).
+    """
+
+    name = "set-autoencoder"
+
+    def __init__(
+        self,
+        hidden: int = 256,
+        epochs: int = 20,
+        lr: float = 0.007,
+        batch: int = 384,
+        min_listeners: int = 5,
+        seed: int = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.epochs = epochs
+        self.lr = lr
+        self.batch = batch
+        self.min_listeners = min_listeners
+        self.seed = seed
+
+    def _fit(self, dataset: Dataset) -> None:
+        for key in ("hidden", "epochs", "batch", "min_listeners"):
+            check_positive(key, getattr(self, key), integer=True)
+        check_positive("lr", self.lr)
+        check_positive("seed", self.seed, integer=True, allow_zero=True)
+        self.prior_ = popularity_prior(self.seen_)
+        self.items_ = np.flatnonzero(listener_counts(self.seen_) >= self.min_listeners)
+        self.params_ = fit(
+            self._levels(self.seen_[:, self.items_]),
+            hidden=int(self.hidden),
+            epochs=int(self.epochs),
+            lr=float(self.lr),
+            batch=int(self.batch),
+            seed=int(self.seed),
+        )
+        self._index()
+
+    @staticmethod
+    def _levels(counts: sp.csr_matrix) -> sp.csr_matrix:
+        x = sp.csr_matrix(counts, dtype=np.float32, copy=True)
+        x.eliminate_zeros()
+        x.data = to_levels(x.data).astype(np.float32)
+        return x
+
+    def _index(self) -> None:
+        self.row_ = np.full(self.n_items, -1, np.int64)
+        self.row_[self.items_] = np.arange(self.items_.size)
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        out = np.zeros((users.size, self.n_items), np.float32)
+        x = self._levels(self.seen_[users][:, self.items_])
+        has = np.diff(x.indptr) > 0
+        if self.items_.size and has.any():
+            out[np.ix_(has, self.items_)] = scores_batch(self.params_, x[has])
+        return add_prior(out, self.prior_)
+
+    def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n_items, np.float32)
+        rows = self.row_[items]
+        known = rows >= 0
+        if known.any():
+            out[self.items_] = scores(self.params_, rows[known], levels[known])
+        return add_prior(out, self.prior_)[0]
+
+    def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
+        out = np.zeros(self.n_items, np.float32)
+        row = int(self.row_[artist])
+        if row >= 0:
+            emb = self.params_["W2"].T  # (vocabulary, hidden) output embeddings
+            sim = emb @ emb[row]
+            if measure == "cosine":
+                norms = np.linalg.norm(emb, axis=1)
+                sim = sim / np.maximum(norms * norms[row], 1e-12)
+            out[self.items_] = sim
+        return add_prior(out, self.prior_)[0]
+
+    def _state(self) -> dict[str, Any]:
+        return {"prior": self.prior_, "items": self.items_, **self.params_}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.prior_ = np.asarray(state["prior"], dtype=np.float32)
+        self.items_ = np.asarray(state["items"], dtype=np.int64)
+        self.params_ = {k: np.asarray(state[k], dtype=np.float32) for k in PARAM_KEYS}
+        n = self.items_.size
+        if self.params_["E"].shape[0] != n or self.params_["W2"].shape[1] != n:
+            raise ValueError("set autoencoder weights do not match its artist vocabulary")
+        self._index()
