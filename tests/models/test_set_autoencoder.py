@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from artistrec.data import Dataset
 from artistrec.models import set_autoencoder as sa
+from artistrec.models.hybrid import Hybrid
 
 
 def _rows(n_users: int = 60, n_items: int = 40, seed: int = 0) -> sp.csr_matrix:
@@ -126,3 +128,20 @@ def test_single_and_batch_scores_agree_and_are_seeded() -> None:
     pos, w = np.array([2, 7, 11]), np.array([1.0, 2.5, 0.5], np.float32)
     row = sp.csr_matrix((w, (np.zeros(3, int), pos)), shape=(1, X.shape[1]))
     np.testing.assert_allclose(sa.scores(params, pos, w), sa.scores_batch(params, row)[0], 1e-5)
+
+
+def test_an_empty_vocabulary_still_serves(synthetic_ds: Dataset) -> None:
+    """No artist reaches the listener threshold: the network has nothing to model, and the
+    model (alone or inside the hybrid) falls back to its other signals instead of failing."""
+    alone = sa.SetAutoencoder(min_listeners=10**6, epochs=1).fit(synthetic_ds)
+    assert alone.items_.size == 0
+    items, scores = alone.recommend_new_user({0: 3, 1: 5}, k=5)
+    assert items.size == 5 and np.all(np.isfinite(scores))
+    assert alone.recommend(np.array([0, 1]), k=5)[0].shape == (2, 5)
+    assert alone.similar_artists(0, k=3)[0].size == 3
+
+    hybrid = Hybrid(dae_min_users=10**6, dae_epochs=1).fit(synthetic_ds)
+    assert hybrid.state_["dae_targets"].size == 0
+    with_net = hybrid.recommend_new_user({0: 3, 1: 5}, k=5)
+    without = Hybrid(new_dae=0.0).fit(synthetic_ds).recommend_new_user({0: 3, 1: 5}, k=5)
+    np.testing.assert_array_equal(with_net[0], without[0])
