@@ -145,3 +145,14 @@ def test_an_empty_vocabulary_still_serves(synthetic_ds: Dataset) -> None:
     with_net = hybrid.recommend_new_user({0: 3, 1: 5}, k=5)
     without = Hybrid(new_dae=0.0).fit(synthetic_ds).recommend_new_user({0: 3, 1: 5}, k=5)
     np.testing.assert_array_equal(with_net[0], without[0])
+
+
+def test_output_embeddings_feed_the_artist_map(synthetic_ds: Dataset) -> None:
+    from artistrec import explore
+
+    model = sa.SetAutoencoder(epochs=2, hidden=8).fit(synthetic_ds)
+    emb = explore.item_embeddings(model)
+    assert emb is not None and emb.shape == (model.n_items, 8)
+    np.testing.assert_array_equal(emb[model.items_], model.params_["W2"].T)
+    outside = np.setdiff1d(np.arange(model.n_items), model.items_)
+    assert outside.size and not emb[outside].any()

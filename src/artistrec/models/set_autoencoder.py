@@ -301,6 +301,15 @@ class SetAutoencoder(Recommender):
             out[self.items_] = sim
         return add_prior(out, self.prior_)[0]
 
+    @property
+    def item_embeddings_(self) -> np.ndarray:
+        """Every artist's output embedding (a row of ``W2.T``; zeros outside the vocabulary),
+        e.g. for the web app's artist map."""
+        self._check_fitted()
+        out = np.zeros((self.n_items, self.params_["W2"].shape[0]), np.float32)
+        out[self.items_] = self.params_["W2"].T
+        return out
+
     def _state(self) -> dict[str, Any]:
         return {"prior": self.prior_, "items": self.items_, **self.params_}
 
