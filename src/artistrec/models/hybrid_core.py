@@ -44,7 +44,7 @@ from artistrec.data.scale import REPRESENTATIVE_COUNTS
 from artistrec.models import set_autoencoder
 from artistrec.models.base import csr_row_entries, single_blas_thread
 from artistrec.models.ease import spd_inverse
-from artistrec.models.item_knn import prune_rows
+from artistrec.models.item_knn import prune_rows, weigh
 from artistrec.models.rp3beta import row_stochastic
 
 DEFAULT_PARAMS: dict[str, float] = {
@@ -91,8 +91,8 @@ DEFAULT_PARAMS: dict[str, float] = {
     # data, the same validation NDCG as all modelled artists at a third of the work)
     "tag_min_users": 10,
     # new users: weight of the max-scaled set autoencoder (models/set_autoencoder.py: a softmax
-    # network trained on "3-10 revealed artists -> the rest" over the modelled artists; 0 -> not
-    # fitted), its hidden width, epochs, Adam step size and batch size
+    # network trained on "3-10 revealed artists -> the rest"; 0 -> not fitted), its hidden
+    # width, epochs, Adam step size and batch size
     "new_dae": 1.0,
     "dae_hidden": 256,
     "dae_epochs": 20,
@@ -131,13 +131,6 @@ _SCORING_KEYS = (
 
 def _input_values(counts: np.ndarray, a: float) -> np.ndarray:
     return (1.0 + a * np.log1p(counts)).astype(np.float32)
-
-
-def _level_of(counts: np.ndarray) -> np.ndarray:
-    c = np.asarray(counts)
-    return np.select(
-        [c <= 0, c == 1, c <= 1000, c <= 10000, c <= 50000], [0, 1, 2, 3, 4], 5
-    ).astype(np.int64)
 
 
 def _transform_rows(rows: sp.csr_matrix, a: float, p: float) -> sp.csr_matrix:
@@ -365,9 +358,8 @@ def fit(
         # the network's input weight of an artist is the kNN profile weight of its level
         lw = state["level_weights"]
         dae_targets = np.flatnonzero(cnt[items] >= p["dae_min_users"])  # positions among `items`
-        Xd = sp.csr_matrix(X[:, items[dae_targets]], dtype=np.float32)
-        Xd.eliminate_zeros()
-        Xd.data = lw[_level_of(Xd.data)]
+        Xd = weigh(X[:, items[dae_targets]], "levels")
+        Xd.data = lw[Xd.data.astype(np.int64)]
         dae_row = np.full(n_items, -1, np.int32)
         dae_row[items[dae_targets]] = np.arange(dae_targets.size, dtype=np.int32)
         net = set_autoencoder.fit(

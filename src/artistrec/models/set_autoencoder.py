@@ -13,7 +13,7 @@ Unlike the linear item-item parts of the hybrid (kNN, DLAE), the hidden layer le
 artists interact (two niche artists together point somewhere neither points alone), and the
 softmax spends the model's capacity on ranking, not on reconstructing counts.
 
-Written with numpy/scipy by hand (forward pass, gradients and Adam are ~40 lines): the default
+Written with numpy/scipy by hand (forward pass, gradients and Adam are ~60 lines): the default
 model must not require PyTorch, an optional multi-hundred-MB dependency, and at ~2k users x ~5k
 artists one epoch is three float32 BLAS products, as fast in numpy as in torch.
 The learned parameters are plain float32 arrays (npz-serialisable); scoring needs numpy only.
@@ -28,9 +28,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
-from artistrec.data.scale import to_levels
 from artistrec.models.base import Recommender
-from artistrec.models.item_knn import add_prior, check_positive, listener_counts, popularity_prior
+from artistrec.models.item_knn import (
+    add_prior,
+    check_positive,
+    listener_counts,
+    popularity_prior,
+    weigh,
+)
 
 #: parameter arrays of a trained network
 PARAM_KEYS = ("E", "b1", "W2", "b2")
@@ -75,8 +80,8 @@ def fit(
     X: sp.csr_matrix,
     hidden: int = 256,
     epochs: int = 20,
-    lr: float = 0.005,
-    batch: int = 256,
+    lr: float = 0.007,
+    batch: int = 384,
     n_min: int = 3,
     n_max: int = 10,
     seed: int = 0,
@@ -192,17 +197,21 @@ class _Adam:
         param[rows] -= d
 
 
-def scores(params: dict[str, np.ndarray], pos: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Scores of every modelled artist for one person (``pos``: their artists' rows of ``E``;
-    ``weights``: their input weights): exp(logit - max logit), i.e. the softmax probability
-    scaled to a maximum of 1 (the order of the softmax, without summing it)."""
-    w = np.asarray(weights, np.float32)
-    w = w / np.float32(max(float(np.sqrt(w @ w)), 1e-12))
-    h = np.tanh(w @ params["E"][pos] + params["b1"])
+def _output(params: dict[str, np.ndarray], h: np.ndarray) -> np.ndarray:
+    """exp(logit - max logit) per row of hidden activations ``h`` (1-D or 2-D): the softmax
+    probability scaled to a maximum of 1 (the order of the softmax, without summing it)."""
     logit = h @ params["W2"]
     logit += params["b2"]
-    logit -= logit.max()
+    logit -= logit.max(axis=-1, keepdims=True)
     return np.exp(logit, out=logit)
+
+
+def scores(params: dict[str, np.ndarray], pos: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Scores of every modelled artist for one person (``pos``: their artists' rows of ``E``;
+    ``weights``: their input weights), as :func:`_output` (the per-request path: no scipy)."""
+    w = np.asarray(weights, np.float32)
+    w = w / np.float32(max(float(np.sqrt(w @ w)), 1e-12))
+    return _output(params, np.tanh(w @ params["E"][pos] + params["b1"]))
 
 
 def scores_batch(params: dict[str, np.ndarray], inputs: sp.csr_matrix) -> np.ndarray:
@@ -211,11 +220,7 @@ def scores_batch(params: dict[str, np.ndarray], inputs: sp.csr_matrix) -> np.nda
     x = sp.csr_matrix(inputs, dtype=np.float32)
     norm = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     x = sp.diags((1.0 / np.maximum(norm, 1e-12)).astype(np.float32)) @ x
-    h = np.tanh(np.asarray(x @ params["E"]) + params["b1"])
-    logit = h @ params["W2"]
-    logit += params["b2"]
-    logit -= logit.max(axis=1, keepdims=True)
-    return np.exp(logit, out=logit)
+    return _output(params, np.tanh(np.asarray(x @ params["E"]) + params["b1"]))
 
 
 # ------------------------------------------------------------------------------- the model
@@ -253,7 +258,7 @@ class SetAutoencoder(Recommender):
         self.prior_ = popularity_prior(self.seen_)
         self.items_ = np.flatnonzero(listener_counts(self.seen_) >= self.min_listeners)
         self.params_ = fit(
-            self._levels(self.seen_[:, self.items_]),
+            weigh(self.seen_[:, self.items_], "levels"),
             hidden=int(self.hidden),
             epochs=int(self.epochs),
             lr=float(self.lr),
@@ -262,20 +267,13 @@ class SetAutoencoder(Recommender):
         )
         self._index()
 
-    @staticmethod
-    def _levels(counts: sp.csr_matrix) -> sp.csr_matrix:
-        x = sp.csr_matrix(counts, dtype=np.float32, copy=True)
-        x.eliminate_zeros()
-        x.data = to_levels(x.data).astype(np.float32)
-        return x
-
     def _index(self) -> None:
         self.row_ = np.full(self.n_items, -1, np.int64)
         self.row_[self.items_] = np.arange(self.items_.size)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         out = np.zeros((users.size, self.n_items), np.float32)
-        x = self._levels(self.seen_[users][:, self.items_])
+        x = weigh(self.seen_[users][:, self.items_], "levels")
         has = np.diff(x.indptr) > 0
         if self.items_.size and has.any():
             out[np.ix_(has, self.items_)] = scores_batch(self.params_, x[has])
