@@ -164,9 +164,12 @@ def test_recommend_rating_validation(svc: RecommenderService) -> None:
         svc.recommend_for_ratings({i: 1 for i in range(MAX_RATINGS + 1)})
     with pytest.raises(UnknownArtistError) as exc:
         svc.recommend_for_ratings({10**9: 3})
-    assert exc.value.query == 10**9 and exc.value.suggestions
-    with pytest.raises(UnknownArtistError):
+    # an unknown id gets no "did you mean": neighbouring ids name unrelated artists
+    assert exc.value.query == 10**9 and exc.value.suggestions == []
+    assert exc.value.field == "ratings"
+    with pytest.raises(UnknownArtistError) as exc:
         svc.recommend_for_ratings({int(ids[0]): 3}, exclude=[10**9])
+    assert exc.value.field == "exclude" and exc.value.suggestions == []
 
 
 def test_recommend_for_user(svc: RecommenderService) -> None:
