@@ -63,7 +63,9 @@ def measure(
     ]
     svc.model(model)
     kinds: dict[str, list[Callable[[], object]]] = {
-        "recommend": [lambda r=r: svc.recommend_for_ratings(r, k=10, model=model) for r in profiles],
+        "recommend": [
+            lambda r=r: svc.recommend_for_ratings(r, k=10, model=model) for r in profiles
+        ],
         "recommend novelty=0.5": [
             lambda r=r: svc.recommend_for_ratings(r, k=10, model=model, novelty=0.5)
             for r in profiles

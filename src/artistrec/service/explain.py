@@ -92,9 +92,7 @@ class Explainer:
         """Why each of ``items`` resembles ``artist``: shared listeners, else 'similar to'."""
         name = str(self.names[artist])
         sim = self.similarity(items, np.asarray([artist], dtype=np.int64))[:, 0]
-        return [
-            f"listeners of {name} also play it" if s > 0 else f"similar to {name}" for s in sim
-        ]
+        return [f"listeners of {name} also play it" if s > 0 else f"similar to {name}" for s in sim]
 
     def user_anchors(self, user: int) -> np.ndarray:
         """Column indices of user row ``user``'s most played artists (up to :data:`USER_ANCHORS`)."""

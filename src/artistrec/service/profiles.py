@@ -67,9 +67,7 @@ class ProfileService:
     def rated_artists(self, profile: Profile) -> list[tuple[int, str | None, int]]:
         """(artist id, name or None for an unknown id, level) of each rating, in stored order."""
         names = self.catalogue.names_of(profile.ratings.keys())
-        return [
-            (a, n, lv) for (a, lv), n in zip(profile.ratings.items(), names, strict=True)
-        ]
+        return [(a, n, lv) for (a, lv), n in zip(profile.ratings.items(), names, strict=True)]
 
     # ------------------------------------------------------------------ writing
     def create(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from artistrec.api.deps import K, ArtistId, ModelName, Service
+from artistrec.api.deps import ArtistId, K, ModelName, Service
 from artistrec.api.errors import ERRORS
 from artistrec.api.payloads import recommendations_body
 from artistrec.api.schemas import ArtistDetail, ArtistOut, RecommendationsOut
@@ -46,4 +46,6 @@ def similar(
     model: ModelName = "default",
 ) -> dict[str, Any]:
     """The ``k`` artists most similar to one artist."""
-    return recommendations_body(svc, svc.similar(artist_id, k=k, measure=measure, model=model), model)
+    return recommendations_body(
+        svc, svc.similar(artist_id, k=k, measure=measure, model=model), model
+    )

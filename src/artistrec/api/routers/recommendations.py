@@ -49,9 +49,7 @@ def _recommend_for(svc: RecommenderService, body: RecommendRequest) -> Response:
     return JSONResponse(recommendations_body(svc, recs, body.model))
 
 
-@router.get(
-    "/users/{user_id}/recommendations", response_model=RecommendationsOut, responses=ERRORS
-)
+@router.get("/users/{user_id}/recommendations", response_model=RecommendationsOut, responses=ERRORS)
 def user_recommendations(
     svc: Service, user_id: UserId, k: K = 10, model: ModelName = "default"
 ) -> dict[str, Any]:
