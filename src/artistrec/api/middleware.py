@@ -17,6 +17,14 @@ class _BodyTooLarge(StarletteHTTPException):
         super().__init__(413, "request body too large")
 
 
+def _declared_length(scope: Scope) -> int | None:
+    """The Content-Length header's value (None without one; ValueError when it is no number)."""
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            return int(value)
+    return None
+
+
 class BodyLimitMiddleware:
     """Reject request bodies over ``max_body`` bytes with 413, by header or while streaming."""
 
@@ -29,17 +37,14 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         too_big = error_response(413, "body_too_large", f"request body over {self.max_body} bytes")
-        for key, value in scope.get("headers", []):
-            if key == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    bad = error_response(400, "bad_request", "invalid Content-Length")
-                    await bad(scope, receive, send)
-                    return
-                if length > self.max_body:
-                    await too_big(scope, receive, send)
-                    return
+        try:
+            length = _declared_length(scope)
+        except ValueError:
+            await error_response(400, "bad_request", "invalid Content-Length")(scope, receive, send)
+            return
+        if length is not None and length > self.max_body:
+            await too_big(scope, receive, send)
+            return
         received = 0
         started = False
 
