@@ -128,7 +128,9 @@ def test_app_update_with_token_and_wrong_token(make_app, svc, db: Path) -> None:
     assert not at.exception, at.exception
     assert any("does not own" in e.value for e in at.error)
     assert get_profiles().load(pid).ratings == more
-    assert token != "not-the-token"
+    # the owner's token still works
+    assert get_profiles().save(first, profile_id=pid, token=token) == (pid, token)
+    assert get_profiles().load(pid).ratings == first
 
 
 def test_app_unknown_id_shows_error_and_keeps_ratings(make_app, svc, db: Path) -> None:
