@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -273,7 +275,8 @@ def test_profile_lifecycle(client: TestClient, service: RecommenderService, stor
     assert {(r["artist_id"], r["level"]) for r in got["ratings"]} == {(ids[0], 5), (ids[1], 2)}
     assert all(r["name"] for r in got["ratings"])
     # the token is never stored in clear
-    row = store._conn.execute("SELECT token_hash FROM profiles").fetchone()[0]
+    with closing(sqlite3.connect(store.path)) as db:  # what is on disk, as any reader sees it
+        row = db.execute("SELECT token_hash FROM profiles").fetchone()[0]
     assert token not in row and len(row) == 64
 
     recs = client.get(f"/profiles/{pid}/recommendations", params={"k": 3}).json()
