@@ -91,13 +91,16 @@ class ModelCache:
         model = self._models.get(name)
         if model is not None:
             return model
-        with self._lock:
-            lock = self._name_locks.setdefault(name, threading.Lock())
-        with lock:
+        with self._lock_for(name):
             model = self._models.get(name)
             if model is None:
                 model = self._models[name] = self._load_or_train(name)
         return model
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        """One lock per model name: concurrent first requests share one load or training."""
+        with self._lock:
+            return self._name_locks.setdefault(key, threading.Lock())
 
     def is_loaded(self, name: str = "default") -> bool:
         """Whether model ``name`` is already in memory (readiness probes)."""
@@ -106,7 +109,7 @@ class ModelCache:
     def baseline(self) -> Recommender:
         """The :data:`BASELINE_MODEL` with its default parameters, fitted once in memory."""
         if self._baseline is None:
-            with self._lock:
+            with self._lock_for(f"baseline:{BASELINE_MODEL}"):
                 if self._baseline is None:
                     self._baseline = create_model(BASELINE_MODEL).fit(self.dataset)
         return self._baseline
