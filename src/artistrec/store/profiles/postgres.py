@@ -200,6 +200,10 @@ class PostgresProfileStore(ProfileStore):
             kwargs=extra,
             configure=self._configure,
             timeout=self.pool_timeout,
+            # give up a reconnection sequence as soon as a request would: the next request
+            # starts a fresh one at once, so service resumes right after an outage instead of
+            # after the pool's exponential back-off (up to minutes with the default 300 s)
+            reconnect_timeout=max(self.pool_timeout, 1.0),
             name="artistrec-profiles",
             open=True,
         )

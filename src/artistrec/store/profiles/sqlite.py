@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 #: RETURNING (used by create) needs SQLite 3.35.
 MIN_SQLITE = (3, 35, 0)
+#: Free bytes under which an I/O error is reported as a full disk.
+FULL_BELOW = 1 << 20
 
 
 def sqlite_path(target: str | os.PathLike[str]) -> Path:
@@ -177,12 +179,29 @@ class SQLiteProfileStore(ProfileStore):
             ("SQLITE_INTERRUPT", "busy", "the operation was interrupted"),
             ("SQLITE_PROTOCOL", "locked", "the profile database is locked"),
         ]
+        if name.startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN")):
+            found = self._filesystem_problem()  # SQLite cannot tell EROFS or ENOSPC from EIO
+            if found is not None:
+                return StoreUnavailableError(f"{what}: {found[1]}", found[0])
         for prefix, reason, text in table:
             if name.startswith(prefix):
                 return StoreUnavailableError(f"{what}: {text}", reason)
         if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
             return StoreError(f"{what}: the profile database file {self.path} is damaged")
         return StoreError(f"{what}: unexpected database error ({name or type(exc).__name__})")
+
+    def _filesystem_problem(self) -> tuple[str, str] | None:
+        """(reason, text) when the database's file system is read-only or (nearly) full."""
+        try:
+            st = os.statvfs(self.path.parent)
+        except (OSError, AttributeError):  # no statvfs (Windows) or the directory is gone
+            return None
+        if st.f_flag & os.ST_RDONLY:
+            return "read_only", "the file system holding the profile database is read-only"
+        free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+        if free < FULL_BELOW:
+            return "disk_full", "the disk holding the profile database is full"
+        return None
 
     # ------------------------------------------------------------------ maintenance
     def integrity_ok(self) -> bool:
