@@ -17,11 +17,12 @@ Needs the ``postgres`` extra (``pip install 'artistrec[postgres]'``).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from artistrec.store.profiles.base import (
     ProfileStore,
@@ -50,30 +51,31 @@ def is_postgres_url(target: object) -> bool:
     return isinstance(target, str) and target.split("://", 1)[0].lower() in SCHEMES
 
 
+def _split(url: str) -> tuple[str, str, str]:
+    """(``scheme://``, authority, rest) of ``url``, without re-encoding anything."""
+    scheme, sep, rest = url.partition("://")
+    cut = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] + [len(rest)])
+    return scheme + sep, rest[:cut], rest[cut:]
+
+
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)([^&#]*)")
+
+
 def redact_url(url: str) -> str:
     """``url`` with the password (in the user part or a ``password=`` parameter) as ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    userinfo, at, hostport = netloc.rpartition("@")
+    head, authority, rest = _split(url)
+    userinfo, at, hosts = authority.rpartition("@")
     if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:{_MASK}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, _MASK if k.lower() == "password" else v) for k, v in pairs], safe="*/:"
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        authority = f"{userinfo.split(':', 1)[0]}:{_MASK}@{hosts}"
+    return head + authority + _QUERY_PASSWORD.sub(rf"\g<1>{_MASK}", rest)
 
 
 def _passwords(url: str) -> list[str]:
     """Every spelling of the password in ``url`` (to scrub from driver messages)."""
-    parts = urlsplit(url)
-    found: list[str] = []
-    userinfo, at, _ = parts.netloc.rpartition("@")
-    if at and ":" in userinfo:
-        found.append(userinfo.split(":", 1)[1])
-    found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password"]
+    _, authority, rest = _split(url)
+    userinfo, at, _ = authority.rpartition("@")
+    found = [userinfo.split(":", 1)[1]] if at and ":" in userinfo else []
+    found += [m.group(2) for m in _QUERY_PASSWORD.finditer(rest)]
     found += [unquote(p) for p in found]
     return sorted({p for p in found if p}, key=len, reverse=True)
 
