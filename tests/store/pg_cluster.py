@@ -76,6 +76,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def connect(url: str, **kwargs: object):  # -> psycopg.Connection (psycopg imported lazily)
+    """A plain psycopg connection (tests that act as another client of the server)."""
+    import psycopg
+
+    return psycopg.connect(url, **kwargs)
+
+
 class Cluster:
     """One server; :meth:`start` / :meth:`stop` may be called again (same data, same port)."""
 

@@ -18,6 +18,7 @@ runner = CliRunner()
 
 
 def test_serve_with_unreachable_postgres_fails_in_one_sentence(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

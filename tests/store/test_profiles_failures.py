@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pg_cluster
-import psycopg
 import pytest
 
 from artistrec.store.profiles import (
@@ -196,6 +195,7 @@ def _free_port() -> int:
 
 
 def test_unreachable_server_is_one_clear_sentence() -> None:
+    pytest.importorskip("psycopg")
     port = _free_port()
     with pytest.raises(StoreError) as err:
         open_profile_store(f"postgresql://bob:hunter2-secret@127.0.0.1:{port}/profiles")
@@ -299,7 +299,7 @@ def test_read_only_database_refuses_writes_only(pg: pg_cluster.Cluster, pg_url: 
 def test_lock_held_beyond_the_timeout(pg_url: str) -> None:
     with PostgresProfileStore(pg_url, lock_timeout=0.3) as s:
         p, token = s.create({1: 1})
-        with psycopg.connect(pg_url) as other:  # another writer holds the row
+        with pg_cluster.connect(pg_url) as other:  # another writer holds the row
             other.execute("SELECT 1 FROM profiles WHERE id = %s FOR UPDATE", (p.id,))
             with pytest.raises(StoreUnavailableError, match="locked") as err:
                 s.update(p.id, token, set_ratings={2: 2})

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pg_cluster
-import psycopg
 import pytest
 
 from artistrec.store.profiles import (
@@ -64,6 +63,7 @@ def test_scrub_removes_every_spelling_of_the_password() -> None:
 
 
 def test_bad_url_says_why_without_the_password() -> None:
+    pytest.importorskip("psycopg")
     with pytest.raises(StoreError) as err:
         open_profile_store("postgresql://bob:Secret-77@db/p?nosuchoption=1")
     msg = str(err.value)
@@ -87,7 +87,7 @@ def test_profile_store_of_a_url_and_reopening_from_path(pg_url: str) -> None:
 
 
 def test_migrates_a_version_1_database(pg: pg_cluster.Cluster, pg_url: str) -> None:
-    with psycopg.connect(pg_url, autocommit=True) as c:
+    with pg_cluster.connect(pg_url, autocommit=True) as c:
         for statement in SCHEMA_V1.split(";"):
             c.execute(statement)
         c.execute(
@@ -101,7 +101,7 @@ def test_migrates_a_version_1_database(pg: pg_cluster.Cluster, pg_url: str) -> N
         assert p.version == 1 and p.ratings == {72: 0, 289: 5} and p.updated_at == 1700000100.0
         assert s.replace("old", "tok", {289: 4}, if_version=1).version == 2
         s.check_writable()
-    with psycopg.connect(pg_url) as c:
+    with pg_cluster.connect(pg_url) as c:
         versions = [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY 1")]
     assert versions == [1, 2]
 
@@ -125,7 +125,7 @@ def test_instances_starting_together_migrate_once(pg_url: str) -> None:
         t.join()
     try:
         assert not errors and len(stores) == 6
-        with psycopg.connect(pg_url) as c:
+        with pg_cluster.connect(pg_url) as c:
             versions = [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY 1")]
         assert versions == list(range(1, SCHEMA_VERSION + 1))
     finally:
@@ -135,7 +135,7 @@ def test_instances_starting_together_migrate_once(pg_url: str) -> None:
 
 def test_newer_schema_is_refused(pg_url: str) -> None:
     open_profile_store(pg_url).close()
-    with psycopg.connect(pg_url, autocommit=True) as c:
+    with pg_cluster.connect(pg_url, autocommit=True) as c:
         c.execute("INSERT INTO schema_version VALUES (999)")
     with pytest.raises(StoreError, match="newer than this artistrec"):
         open_profile_store(pg_url)
