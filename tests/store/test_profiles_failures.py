@@ -94,6 +94,7 @@ def test_sqlite_disk_full_loses_nothing_and_recovers(tiny_fs: Path) -> None:
             break
     assert failure is not None, "the full disk never failed a write"
     assert failure.reason == "disk_full" and "disk" in str(failure) and "full" in str(failure)
+    assert failure.retry_after == 30  # not worth retrying within the second
     assert str(tiny_fs) not in str(failure)  # says what failed, not where
 
     # nothing acknowledged is lost, the failed write left no trace, reads still work

@@ -209,7 +209,7 @@ def test_locked_beyond_the_timeout_is_unavailable(tmp_path: Path) -> None:
     try:
         with pytest.raises(StoreUnavailableError, match="locked") as err:
             s.replace(p.id, token, {1: 2})
-        assert err.value.reason == "locked"
+        assert err.value.reason == "locked" and err.value.retry_after == 1
         assert not s.ping(write=True) and s.ping()  # reads still work in WAL mode
         assert s.get(p.id).ratings == {1: 1}
     finally:

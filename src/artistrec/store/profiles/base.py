@@ -48,9 +48,25 @@ class StoreUnavailableError(StoreError):
     that already handles store errors keeps handling it; catch it first to tell the two apart.
     """
 
+    #: Seconds after which a retry is worth it, by reason (an HTTP layer's ``Retry-After``).
+    RETRY_AFTER: ClassVar[dict[str, int]] = {
+        "locked": 1,
+        "busy": 1,
+        "connection_lost": 1,
+        "commit_unknown": 1,
+        "timeout": 2,
+        "unreachable": 5,
+        "server_shutdown": 5,
+        "out_of_memory": 10,
+        "io_error": 30,
+        "disk_full": 30,
+        "read_only": 30,
+    }
+
     def __init__(self, message: str, reason: str = "unavailable") -> None:
         super().__init__(message)
         self.reason = reason
+        self.retry_after: int = self.RETRY_AFTER.get(reason, 5)
 
 
 class ProfileNotFoundError(KeyError):
