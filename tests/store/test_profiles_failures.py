@@ -307,3 +307,59 @@ def test_lock_held_beyond_the_timeout(pg_url: str) -> None:
             assert err.value.reason == "locked"
             assert s.get(p.id).ratings == {1: 1}  # readers are not blocked
         assert s.update(p.id, token, set_ratings={2: 2}).ratings == {1: 1, 2: 2}
+
+
+def test_postgres_disk_full_loses_nothing_and_recovers(pg: pg_cluster.Cluster, pg_url: str) -> None:
+    """The profile tables on a 1 MiB tablespace (a tmpfs) fill up: DiskFull becomes
+    StoreUnavailableError('disk_full'), and moving the tables back makes writes work again."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("mounting a tiny tmpfs needs Linux")
+    import pwd
+
+    mnt = pg.root / "tiny"  # inside the server's own directory, which its user can reach
+    mnt.mkdir()
+    owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
+    out = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size=1m,uid={owner.pw_uid},gid={owner.pw_gid}"]
+        + ["tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        pytest.skip(f"cannot mount a tiny tmpfs here: {out.stderr.strip()}")
+    dbname = pg_url.rsplit("/", 1)[1]
+    moved = ("TABLE profiles", "TABLE ratings", "INDEX profiles_pkey", "INDEX ratings_pkey")
+    try:
+        pg.admin(f"CREATE TABLESPACE tiny OWNER {pg_cluster.APP_USER} LOCATION '{mnt}'")
+        with PostgresProfileStore(pg_url) as s:
+            for what in moved:
+                pg.admin(f"ALTER {what} SET TABLESPACE tiny", dbname=dbname)
+            acked: dict[str, tuple[str, int]] = {}
+            failure: StoreUnavailableError | None = None
+            for seq in range(200):
+                try:
+                    p, token = s.create(_ratings(seq, 1000))
+                except StoreUnavailableError as exc:
+                    failure = exc
+                    break
+                acked[p.id] = (token, seq)
+            assert failure is not None, "the full tablespace never failed a write"
+            assert failure.reason == "disk_full" and acked
+            assert str(failure).startswith("cannot create the profile: the disk of PostgreSQL")
+            assert s.count() == len(acked)  # the failed create left nothing behind
+            for pid, (_, seq) in acked.items():
+                assert s.get(pid).ratings == _ratings(seq, 1000)
+            for what in moved:  # room again
+                pg.admin(f"ALTER {what} SET TABLESPACE pg_default", dbname=dbname)
+            p, _ = s.create(_ratings(999, 1000))
+            assert s.count() == len(acked) + 1 and s.integrity_ok()
+    finally:
+        for what in moved:
+            try:
+                pg.admin(f"ALTER {what} SET TABLESPACE pg_default", dbname=dbname)
+            except Exception:  # best effort: the tablespace must be empty to drop it
+                pass
+        try:
+            pg.admin("DROP TABLESPACE IF EXISTS tiny")
+        finally:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
