@@ -17,20 +17,25 @@ from pathlib import Path
 
 from artistrec.service.catalogue import Catalogue
 from artistrec.service.validation import check_ratings
-from artistrec.store.profiles import Profile, ProfileStore, default_path
+from artistrec.store.profiles import Profile, ProfileStore, default_path, open_profile_store
 
 #: Overrides the profile database the web app opens (:func:`open_store`).
 ENV_PROFILE_DB = "ARTISTREC_DB"
 
 
-def profile_db_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """``path``, else ``$ARTISTREC_DB``, else the API's default ``<cache>/profiles.sqlite3``."""
-    return Path(path or os.environ.get(ENV_PROFILE_DB) or default_path()).resolve()
+def profile_db_path(path: str | os.PathLike[str] | None = None) -> str | Path:
+    """``path``, else ``$ARTISTREC_DB``, else the API's default ``<cache>/profiles.sqlite3``:
+    a resolved file path, or a database URL (``sqlite:///...``, ``postgresql://...``) as given."""
+    target = path or os.environ.get(ENV_PROFILE_DB) or default_path()
+    if isinstance(target, str) and "://" in target:
+        return target.strip()
+    return Path(target).resolve()
 
 
 def open_store(path: str | os.PathLike[str] | None = None) -> ProfileStore:
-    """The profile store at :func:`profile_db_path` (the one place interfaces open one)."""
-    return ProfileStore(profile_db_path(path))
+    """The profile store :func:`profile_db_path` names, SQLite or PostgreSQL (the one place
+    interfaces open one)."""
+    return open_profile_store(profile_db_path(path))
 
 
 class ProfileService:
