@@ -36,7 +36,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
 
@@ -53,7 +52,7 @@ SUGGEST_SCORE = 60.0
 MAX_QUERY_CHARS = 300
 #: At most this many postings (name, trigram) pairs are counted per query, rarest trigrams
 #: first; a posting list longer than the budget is cut to its most popular names.
-POSTINGS_BUDGET = 60_000
+POSTINGS_BUDGET = 20_000
 #: At most this many names (most shared trigrams, then most popular) are scored per query.
 MAX_CANDIDATES = 256
 
@@ -76,8 +75,10 @@ def fold_name(text: str) -> str:
     voicing marks survive (the text is recomposed after the marks are removed). A name made
     only of punctuation (``!!!``) keeps its punctuation rather than folding to nothing.
     """
-    s = unicodedata.normalize("NFKD", str(text))
-    s = unicodedata.normalize("NFC", _DIACRITICS.sub("", s)).casefold()
+    s = str(text)
+    if not s.isascii():
+        s = unicodedata.normalize("NFC", _DIACRITICS.sub("", unicodedata.normalize("NFKD", s)))
+    s = s.casefold()
     s = _DELETED.sub("", _DOLLAR.sub("s", s.replace("&", " and ")))
     out = " ".join(_SEPARATORS.sub(" ", s).split())
     if out:
@@ -110,9 +111,21 @@ def _name_keys(text: str) -> tuple[str, str, list[str]]:
     return f, t, compacts
 
 
-def _trigrams(compact: str) -> set[str]:
-    padded = _BOS + compact + _EOS
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+def _trigram_codes(keys: Sequence[str], padded: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(code, key position) of every character trigram of ``keys``, vectorised.
+
+    A trigram's code packs its three code points (21 bits each) into one int64; ``padded``
+    adds start and end marks so the first and last letters weigh like the middle ones.
+    """
+    if padded:
+        keys = [_BOS + k + _EOS for k in keys]
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    cps = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    m = np.maximum(lengths - 2, 0)  # trigrams per key
+    starts = np.cumsum(lengths) - lengths
+    pos = np.repeat(starts - np.cumsum(m) + m, m) + np.arange(int(m.sum()), dtype=np.int64)
+    codes = (cps[pos] << 42) | (cps[pos + 1] << 21) | cps[pos + 2]
+    return codes, np.repeat(np.arange(len(keys), dtype=np.int64), m)
 
 
 @dataclass(frozen=True)
@@ -205,31 +218,31 @@ class NameIndex:
         )
         self._fuzzy_keys = np.asarray(key_text, dtype=object)
         self._fuzzy_owner = ranks
+        # keys of rank r: _fuzzy_keys[_key_ptr[r]:_key_ptr[r + 1]] (ranks are ascending)
+        self._key_ptr = np.concatenate([[0], np.cumsum(np.bincount(ranks, minlength=n))])
 
         # sorted prefix table: whole compact keys and word suffixes, for bisect
         text = key_text + word_text
-        ptab = np.empty(len(text), dtype=object)
-        ptab[:] = text
-        by = np.argsort(ptab, kind="stable")
-        self._prefix_text = ptab[by].tolist()
+        by = np.asarray(sorted(range(len(text)), key=text.__getitem__), dtype=np.int64)
+        self._prefix_text = [text[i] for i in by.tolist()]
         self._prefix_rank = np.concatenate([ranks, np.asarray(word_rank, np.int64)])[by]
         whole = np.concatenate([np.ones(ranks.size, bool), np.zeros(len(word_text), bool)])
         self._prefix_whole = whole[by]
 
-        # trigram postings over the padded compact keys, ranks ascending per trigram
-        grams: list[str] = []
-        gram_key: list[int] = []
-        for i, c in enumerate(key_text):
-            p = _BOS + c + _EOS
-            m = len(p) - 2
-            grams.extend(p[j : j + 3] for j in range(m))
-            gram_key.extend([i] * m)
-        codes, uniques = pd.factorize(pd.Series(grams, dtype=object), sort=False)
-        pair = np.unique(codes.astype(np.int64) * (n + 1) + ranks[np.asarray(gram_key, np.int64)])
-        gid, grank = pair // (n + 1), pair % (n + 1)
-        self._post = grank.astype(np.int32)
-        self._post_ptr = np.concatenate([[0], np.cumsum(np.bincount(gid, minlength=len(uniques)))])
-        self._grams = dict(zip(uniques.tolist(), range(len(uniques)), strict=True))
+        # trigram postings over the padded compact keys: for trigram g (codes sorted in
+        # _gram_codes), the names having it are _post[_post_ptr[g]:_post_ptr[g + 1]], by rank
+        codes, key_pos = _trigram_codes(key_text)
+        owner = ranks[key_pos]
+        by = np.lexsort((owner, codes))
+        codes, owner = codes[by], owner[by]
+        keep = np.ones(codes.size, dtype=bool)
+        keep[1:] = (codes[1:] != codes[:-1]) | (owner[1:] != owner[:-1])
+        codes, owner = codes[keep], owner[keep]
+        first = np.ones(codes.size, dtype=bool)
+        first[1:] = codes[1:] != codes[:-1]
+        self._gram_codes = codes[first]
+        self._post = owner.astype(np.int32)
+        self._post_ptr = np.r_[np.flatnonzero(first), codes.size].astype(np.int64)
 
         self._mbid: dict[str, int] = {}
         if mbids is not None:
@@ -292,11 +305,11 @@ class NameIndex:
 
     def _candidates(self, compacts: list[str]) -> np.ndarray:
         """Ranks of the names sharing the most trigrams with the query (bounded work)."""
-        gids = {self._grams[g] for c in compacts for g in _trigrams(c) if g in self._grams}
-        if not gids:
+        gids = self._gram_ids(compacts, padded=True)
+        if gids.size == 0:
             return np.empty(0, dtype=np.int64)
         ptr = self._post_ptr
-        ids = sorted(gids, key=lambda g: ptr[g + 1] - ptr[g])  # rarest first
+        ids = gids[np.argsort(ptr[gids + 1] - ptr[gids], kind="stable")].tolist()  # rarest first
         parts, used = [], 0
         for g in ids:
             lo, hi = int(ptr[g]), int(ptr[g + 1])
@@ -320,7 +333,7 @@ class NameIndex:
         if cand.size == 0:
             return cand, np.empty(0, dtype=np.float32)
         # every fuzzy key of every candidate (a name has 1-6 keys)
-        pos = np.flatnonzero(np.isin(self._fuzzy_owner, cand, kind="table"))
+        pos = self._key_positions(cand)
         sims = process.cdist(
             compacts, self._fuzzy_keys[pos].tolist(), scorer=fuzz.ratio, dtype=np.float32
         ).max(axis=0)
@@ -334,6 +347,20 @@ class NameIndex:
         ranks, scores = ranks[keep], scores[keep]
         order = np.lexsort((ranks, -scores))
         return ranks[order], scores[order].astype(np.float32)
+
+    def _gram_ids(self, compacts: Sequence[str], padded: bool) -> np.ndarray:
+        """Distinct ids of the query trigrams that occur in the index."""
+        codes, _ = _trigram_codes(compacts, padded)
+        codes = np.unique(codes)
+        at = np.minimum(np.searchsorted(self._gram_codes, codes), self._gram_codes.size - 1)
+        return at[self._gram_codes[at] == codes] if self._gram_codes.size else at[:0]
+
+    def _key_positions(self, ranks: np.ndarray) -> np.ndarray:
+        """Positions in ``_fuzzy_keys`` of every key of the names at ``ranks``."""
+        lo, hi = self._key_ptr[ranks], self._key_ptr[ranks + 1]
+        lengths = hi - lo
+        starts = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
+        return starts + np.arange(int(lengths.sum()))
 
     # ------------------------------------------------------------------ public API
     def resolve(self, query: str, min_score: float = RESOLVE_SCORE) -> Match | None:
@@ -434,16 +461,19 @@ class NameIndex:
         for c in compacts:
             if len(c) < 3:
                 continue
-            gids = [self._grams.get(c[i : i + 3]) for i in range(len(c) - 2)]
-            if any(g is None for g in gids):
+            n_grams = np.unique(_trigram_codes([c], padded=False)[0]).size
+            gids = self._gram_ids([c], padded=False)
+            if gids.size < n_grams:  # a trigram no name has: no name contains the query
                 continue
-            gids = sorted(set(gids), key=lambda g: self._post_ptr[g + 1] - self._post_ptr[g])
-            lo, hi = self._post_ptr[gids[0]], self._post_ptr[gids[0] + 1]
-            cand = self._post[lo:hi]
-            for g in gids[1:]:
+            ptr = self._post_ptr
+            gids = gids[np.argsort(ptr[gids + 1] - ptr[gids], kind="stable")].tolist()
+            cand = self._post[ptr[gids[0]] : ptr[gids[0] + 1]]
+            for g in gids[1:]:  # intersect: binary search of the (shrinking) candidates
                 if cand.size == 0:
                     break
-                cand = cand[np.isin(cand, self._post[self._post_ptr[g] : self._post_ptr[g + 1]])]
+                post = self._post[ptr[g] : ptr[g + 1]]
+                at = np.minimum(np.searchsorted(post, cand), post.size - 1)
+                cand = cand[post[at] == cand]
             sub[cand] = True
         sub &= ~(whole | word)
         out: list[tuple[int, float]] = []
@@ -453,22 +483,21 @@ class NameIndex:
             (word, _WORD_QUALITY, False),
             (sub, _SUBSTRING_QUALITY, True),
         ):
-            found = 0
-            for r in np.flatnonzero(mask).tolist():  # rank order: most popular first
-                if found >= limit:
-                    break
-                if verify and not self._contains(r, compacts):
-                    continue
-                found += 1
-                score = (1.0 - w) * quality + 100.0 * w * float(self._pop[r])
-                out.append((int(self._order[r]), score))
+            ranks = np.flatnonzero(mask)  # rank order: most popular first
+            if verify:  # trigram hits are rarely false; look a bounded way further
+                ranks = np.array(
+                    [r for r in ranks[: 8 * limit].tolist() if self._contains(r, compacts)],
+                    dtype=np.int64,
+                )
+            ranks = ranks[:limit]
+            scores = (1.0 - w) * quality + 100.0 * w * self._pop[ranks].astype(np.float64)
+            out.extend(zip(self._order[ranks].tolist(), scores.tolist(), strict=True))
         return out
 
     def _contains(self, rank: int, compacts: set[str]) -> bool:
         """Whether a name's compact keys contain one of ``compacts`` (trigram hits can be false)."""
-        lo = np.searchsorted(self._fuzzy_owner, rank)
-        hi = np.searchsorted(self._fuzzy_owner, rank, side="right")
-        return any(c in k for k in self._fuzzy_keys[lo:hi] for c in compacts)
+        keys = self._fuzzy_keys[self._key_ptr[rank] : self._key_ptr[rank + 1]]
+        return any(c in k for k in keys for c in compacts)
 
     def resolve_many(
         self,
