@@ -504,35 +504,39 @@ class NameIndex:
         names: Sequence[str],
         mbids: Sequence[str | None] | None = None,
         min_score: float = RESOLVE_SCORE,
+        fuzzy: bool = True,
     ) -> list[Match | None]:
         """:meth:`resolve` for many names at once; MBIDs first where both sides have them.
 
-        Exact and folded matches are dictionary lookups (one pass, no per-name search); only
-        the names left over get a fuzzy search. Repeated names are looked up once.
+        MBID, exact and folded matches are dictionary lookups (one pass, no per-name search);
+        only the names left over get a fuzzy search (none with ``fuzzy=False``), each distinct
+        name once.
         """
         if mbids is not None and len(mbids) != len(names):
             raise ValueError(f"mbids has {len(mbids)} values for {len(names)} names")
         out: list[Match | None] = [None] * len(names)
         if not self._n:
             return out
+        use_mbids = mbids is not None and bool(self._mbid)
         memo: dict[str, Match | None] = {}
-        for i, name in enumerate(names):
-            name = "" if name is None else str(name)
-            if mbids is not None and self._mbid:
-                m = mbids[i]
-                if isinstance(m, str) and m.strip():
-                    idx = self._mbid.get(m.strip().lower())
-                    if idx is not None:
-                        out[i] = Match(idx, "mbid", 100.0, name)
-                        continue
+        for i, raw in enumerate(names):
+            name = "" if raw is None else str(raw)
+            if use_mbids:
+                m = mbids[i]  # type: ignore[index]
+                idx = self._mbid.get(m.strip().lower()) if isinstance(m, str) else None
+                if idx is not None:
+                    out[i] = Match(idx, "mbid", 100.0, name)
+                    continue
             if name not in memo:
                 memo[name] = self._lookup(name)
             out[i] = memo[name]
+        if not fuzzy:
+            return out
         fuzzy_memo: dict[str, Match | None] = {}
-        for i, name in enumerate(names):
+        for i, raw in enumerate(names):
             if out[i] is not None:
                 continue
-            name = "" if name is None else str(name)
+            name = "" if raw is None else str(raw)
             if name not in fuzzy_memo:
                 ranks, scores = self._fuzzy(name, min_score)
                 fuzzy_memo[name] = (
