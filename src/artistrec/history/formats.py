@@ -314,6 +314,8 @@ def _decode(name: str, data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError as e:
             raise HistoryFormatError(f"invalid UTF-16 text at byte {e.start}", name) from None
+    if data.startswith(b"%PDF"):
+        raise _unrecognised(name, "the file is a PDF document")
     if b"\x00" in data[:4096]:
         raise _unrecognised(name, "the file is binary, not text")
     try:
