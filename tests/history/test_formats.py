@@ -249,3 +249,15 @@ def test_parse_entries() -> None:
             parse_entries([bad])
     with pytest.raises(ValueError, match="must be a list"):
         parse_entries({"name": "A", "plays": 1})  # type: ignore[arg-type]
+
+
+def test_single_source_and_progress(tmp_path, streams) -> None:  # noqa: ANN001
+    p = tmp_path / "history.json"
+    p.write_bytes(samples.spotify_account(streams)[0])
+    assert as_dict(read_sources(p)) == streams.plays()  # one path, not an iterable of them
+    assert as_dict(read_sources(str(p))) == streams.plays()
+    one = ("h.json", samples.spotify_account(streams)[0])
+    assert as_dict(read_sources(one)) == streams.plays()  # one (name, bytes) upload
+    calls: list[tuple[int, int]] = []
+    read_sources([one, one, p], progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]

@@ -148,7 +148,10 @@ class Match:
 
 
 class NameIndex:
-    """Search, resolve and suggest artist names (build once per data set with :meth:`build`)."""
+    """Search, resolve and suggest artist names (build once per data set with :meth:`build`).
+
+    Read-only after :meth:`build`, so one index can serve concurrent requests (threads).
+    """
 
     def __init__(self) -> None:
         self._n = 0  # state is set by build(); an unbuilt index matches nothing
@@ -275,6 +278,8 @@ class NameIndex:
         """Folded equality (case, accents, punctuation, spacing, width), the most listened of
         the names that fold alike ("Red" for "ＲＥＤ"); else a transliteration or "the"-less
         alias. ``exact`` when the chosen name is spelled as typed; None when nothing is equal."""
+        if len(query) > 4 * MAX_QUERY_CHARS:
+            return None  # longer than any name: not worth folding
         _, _, compacts = _name_keys(query)
         if not compacts:
             return None

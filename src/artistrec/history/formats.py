@@ -20,7 +20,7 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,15 +153,26 @@ def _clean_artists(artists: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- sources
+Source = str | os.PathLike[str] | tuple[str, bytes]
+#: Called as ``progress(done, total)`` after each file is read (e.g. a web app's progress bar).
+Progress = Callable[[int, int], None]
+
+
 def read_sources(
-    sources: Iterable[str | os.PathLike[str] | tuple[str, bytes]],
+    sources: Source | Iterable[Source],
     min_play_ms: int = MIN_PLAY_MS,
+    progress: Progress | None = None,
 ) -> ParsedHistory:
     """Read files (paths, or ``(name, bytes)`` pairs as uploads arrive) into a ParsedHistory.
 
     Raises :class:`HistoryFormatError` for an unrecognised, corrupt or oversized file, or when
     nothing was given.
     """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    elif isinstance(sources, tuple) and len(sources) == 2 and isinstance(sources[1], bytes):
+        sources = [sources]  # one (name, bytes) upload
+    sources = list(sources)
     if isinstance(min_play_ms, bool) or not isinstance(min_play_ms, (int, np.integer)):
         raise ValueError(f"min_play_ms must be a whole number of milliseconds, got {min_play_ms!r}")
     if min_play_ms < 0:
@@ -169,9 +180,9 @@ def read_sources(
     budget = _Budget()
     files: list[ParsedFile] = []
     ignored: list[dict[str, str]] = []
-    n = 0
-    for src in sources:
-        n += 1
+    if not sources:
+        raise HistoryFormatError("no files were given")
+    for done, src in enumerate(sources, start=1):
         name, data = _load(src, budget)
         if _is_zip(data):
             got, skipped = _read_zip(name, data, budget, int(min_play_ms))
@@ -179,8 +190,9 @@ def read_sources(
             ignored.extend(skipped)
         else:
             files.append(parse_bytes(name, data, int(min_play_ms)))
-    if n == 0:
-        raise HistoryFormatError("no files were given")
+        del data
+        if progress is not None:
+            progress(done, len(sources))
     return ParsedHistory(files, ignored)
 
 

@@ -18,7 +18,6 @@ import"), so none is applied.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,6 +32,8 @@ from artistrec.history.formats import (
     MIN_PLAY_MS,
     HistoryFormatError,
     ParsedHistory,
+    Progress,
+    Source,
     parse_entries,
     read_sources,
 )
@@ -132,16 +133,21 @@ class HistoryImporter:
         self.max_fuzzy_names = int(max_fuzzy_names)
 
     @classmethod
-    def from_dataset(cls, dataset: Any, index: NameIndex | None = None, **options: Any):
+    def from_dataset(
+        cls, dataset: Any, index: NameIndex | None = None, **options: Any
+    ) -> HistoryImporter:
         """An importer for a :class:`artistrec.data.Dataset` (its name index built if not given)."""
         return cls(index or NameIndex.from_dataset(dataset), dataset.artist_ids, **options)
 
     # ------------------------------------------------------------------ entry points
     def from_files(
-        self, sources: Iterable[str | os.PathLike[str] | tuple[str, bytes]]
+        self, sources: Source | Iterable[Source], progress: Progress | None = None
     ) -> HistoryImport:
-        """Import files (paths or ``(name, bytes)`` uploads; zips are opened)."""
-        parsed = read_sources(sources, self.min_play_ms)
+        """Import files (paths or ``(name, bytes)`` uploads; zips are opened).
+
+        ``progress(done, total)`` is called after each file is read.
+        """
+        parsed = read_sources(sources, self.min_play_ms, progress)
         return self.from_parsed(parsed)
 
     def from_parsed(self, parsed: ParsedHistory) -> HistoryImport:
