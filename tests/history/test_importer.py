@@ -75,7 +75,7 @@ def test_matching_kinds_and_summed_plays(importer: HistoryImporter) -> None:
     assert "Eminem" not in got and "ＲＥＤ" not in got
     [confirm] = res.to_confirm
     assert confirm["name"] == "Emminen" and confirm["artist_name"] == "Eminem"
-    assert confirm["artist_id"] == 475 and confirm["plays"] == 40
+    assert confirm["artist_id"] == 475 and confirm["plays"] == 40 and confirm["level"] == 2
     assert 70 <= confirm["score"] < 90
     assert res.unmatched == [
         {"name": "Another One", "plays": 30},

@@ -371,8 +371,11 @@ class NameIndex:
     def resolve(self, query: str, min_score: float = RESOLVE_SCORE) -> Match | None:
         """The artist a typed name means, or None.
 
-        Exact spelling first, then folded equality (among several, the most listened: "Red"
-        beats "ＲＥＤ"), then the best fuzzy hit whose blended score is at least ``min_score``.
+        Names that fold alike (case, accents, punctuation, spacing, full-width letters) are
+        one spelling, and the most listened of them is meant: "ＲＥＤ" and "red" both mean
+        "Red" (kind ``exact`` when that name is spelled as typed, else ``folded``). Then a
+        transliteration or "the"-less alias (``folded``), then the best fuzzy hit whose blended
+        score is at least ``min_score``.
         """
         if not self._n or not isinstance(query, str):
             return None

@@ -72,8 +72,10 @@ class HistoryImport:
 
     ``read``: plays, artists and skipped rows read (plus short streams, files and ignored
     archive members); ``ratings``: matched artists, most played first; ``unmatched``: names
-    not in the catalogue, most played first; ``to_confirm``: low-confidence fuzzy matches that
-    were not applied.
+    not in the catalogue, most played first (``name``, ``plays``); ``to_confirm``:
+    low-confidence fuzzy matches that were not applied, most played first (``name`` and
+    ``plays`` as in the history, the ``level`` it would get, the candidate's ``artist_id`` and
+    ``artist_name``, ``score``); ``matched``: how many artists and plays were matched.
     """
 
     read: dict[str, Any]
@@ -223,6 +225,7 @@ class HistoryImporter:
             {
                 "name": str(plays["artist"].iat[r]),
                 "plays": int(counts[r]),
+                "level": int(to_levels(counts[r])),  # the level it gets once confirmed
                 "artist_id": int(self.artist_ids[index[r]]),
                 "artist_name": self.index.name(int(index[r])),
                 "score": float(score[r]),
