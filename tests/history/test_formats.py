@@ -147,6 +147,7 @@ def test_paths_are_read(tmp_path, streams) -> None:  # noqa: ANN001
         (b'[{"name": "x"}]', "keys name"),
         (b"[1, 2]", "not objects"),
         (b"a,b,c\n1,2,3\n", "3 column"),
+        (b"Metallica,heavy\nBjork,pop\n", "second column is not a play count"),
         (b"%PDF-1.7\n", "PDF"),
         (b"\x00\x01\x02binary", "binary"),
     ],
@@ -179,6 +180,10 @@ def test_bad_play_count_names_the_line() -> None:
         read_sources([("t.csv", b"artist,plays\nMetallica,4\nBjork,lots\n")])
     with pytest.raises(HistoryFormatError, match=r"line 3"):
         read_sources([("t.csv", b"Metallica,4\nBjork,2\nSigur Ros,x\n")])
+    with pytest.raises(HistoryFormatError, match=r"line 2: .* from 0 to 1,000,000,000"):
+        read_sources([("t.csv", b"artist,plays\nMetallica,99999999999999999999\n")])
+    with pytest.raises(HistoryFormatError, match=r"line 1: .* from 0 to 1,000,000,000"):
+        read_sources([("t.csv", b"Metallica,99999999999999999999\nBjork,2\n")])
 
 
 def test_bad_stream_item_is_named() -> None:

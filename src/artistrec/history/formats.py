@@ -401,10 +401,14 @@ def _delimiter(text: str) -> str:
     return ","
 
 
+#: Largest play count accepted in a plays table (more than a lifetime of listening).
+MAX_PLAYS = 10**9
+
+
 def _is_count(values: pd.Series) -> np.ndarray:
-    """Mask of cells that are whole, non-negative numbers ("12", "12.0", " 7 ")."""
+    """Mask of cells that are whole numbers 0..MAX_PLAYS ("12", "12.0", " 7 ")."""
     num = pd.to_numeric(values.str.strip(), errors="coerce").to_numpy(np.float64)
-    return np.isfinite(num) & (num >= 0) & (num == np.round(num))
+    return np.isfinite(num) & (num >= 0) & (num <= MAX_PLAYS) & (num == np.round(num))
 
 
 def _parse_delimited(name: str, text: str) -> ParsedFile:
@@ -440,17 +444,18 @@ def _parse_delimited(name: str, text: str) -> ParsedFile:
         return _per_play(name, "lastfm-csv", body[artist_col], mbid)
     ncols = table.shape[1]
     if ncols == 2:
-        ok = _is_count(table[1])
-        if ok[1:].all() and len(table) > 1 and not ok[0]:
-            return _plays_table(name, table[0].iloc[1:], table[1].iloc[1:], None, first_line=2)
-        if ok.all():
-            return _plays_table(name, table[0], table[1], None, first_line=1)
-        rest = np.flatnonzero(~ok[1:])
-        bad = int(rest[0]) + 1 if rest.size else 0
+        # a first row whose second cell is not a number is a header, whatever it says
+        first = pd.to_numeric(table[1].iloc[:1].str.strip(), errors="coerce")
+        start = 1 if pd.isna(first.iloc[0]) and len(table) > 1 else 0
+        body = table.iloc[start:]
+        ok = _is_count(body[1])
+        if ok.mean() >= 0.5:  # a plays table; a bad row is an error that names its line
+            return _plays_table(name, body[0], body[1], None, first_line=start + 1)
+        bad = int(np.flatnonzero(~ok)[0])
         raise _unrecognised(
             name,
             f"a two-column {kind} whose second column is not a play count "
-            f"(line {bad + 1}: {table[1].iloc[bad]!r})",
+            f"(line {bad + start + 1}: {body[1].iloc[bad]!r})",
         )
     if ncols == 4:
         dates = table[3].str.contains(r"\d", regex=True).to_numpy(bool)
@@ -473,8 +478,8 @@ def _plays_table(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise HistoryFormatError(
-            f"line {i + first_line}: the play count must be a whole number >= 0, "
-            f"got {raw.iloc[i]!r}",
+            f"line {i + first_line}: the play count must be a whole number from 0 to "
+            f"{MAX_PLAYS:,}, got {raw.iloc[i]!r}",
             name,
         )
     counts = pd.to_numeric(raw.str.strip(), errors="coerce").fillna(0).to_numpy(np.float64)
