@@ -167,6 +167,9 @@ def test_suggest(index: NameIndex) -> None:
     assert name_of(index, index.suggest("metalica")[0]) == "Metallica"
     assert len(index.suggest("metalica", 1)) == 1
     assert "Guns N' Roses" in [index.name(i) for i in index.suggest("guns n rose")]
+    # names that fold alike are one suggestion, the most listened
+    got = [index.name(i) for i in index.suggest("redd")]
+    assert "Red" in got and "ＲＥＤ" not in got
 
 
 def test_resolve_many_matches_like_resolve(index: NameIndex) -> None:

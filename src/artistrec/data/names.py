@@ -391,7 +391,8 @@ class NameIndex:
         """ "Did you mean": up to ``n`` indices of names close to ``query``, best first.
 
         Close spellings (blended score >= :data:`SUGGEST_SCORE`) come first, then names that
-        start with or contain the query; empty when nothing reasonable is close.
+        start with or contain the query; names that fold alike appear once (the most
+        listened); empty when nothing reasonable is close.
         """
         if not self._n or not isinstance(query, str) or n < 1:
             return []
@@ -403,7 +404,11 @@ class NameIndex:
         out.extend(int(i) for i in self._order[ranks[: n + 1]])
         if len(out) < n and len(_compact(fold_name(query[:MAX_QUERY_CHARS]))) >= 3:
             out.extend(i for i, _ in self._literal_hits(query, n))
-        return list(dict.fromkeys(out))[:n]
+        # one suggestion per spelling: "Britney Spears⊼" is no second guess after "Britney Spears"
+        by_key: dict[str, int] = {}
+        for i in out:
+            by_key.setdefault(self._fuzzy_keys[self._key_ptr[self._rank[i]]], i)
+        return list(by_key.values())[:n]
 
     def search(self, query: str, limit: int = 20) -> list[tuple[int, float]]:
         """Type-ahead: (index, score) of names matching ``query``, best first.
