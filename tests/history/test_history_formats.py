@@ -12,6 +12,7 @@ from artistrec.history import formats as fmt
 from artistrec.history import samples
 from artistrec.history.formats import (
     HistoryFormatError,
+    HistoryTooLargeError,
     UnrecognisedFormatError,
     parse_bytes,
     parse_entries,
@@ -198,13 +199,13 @@ def test_bad_stream_item_is_named() -> None:
 def test_size_limits(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
     monkeypatch.setattr(fmt, "MAX_FILE_BYTES", 1000)
     monkeypatch.setattr(fmt, "MAX_TOTAL_BYTES", 1500)
-    with pytest.raises(HistoryFormatError, match=r"big\.csv: the file is .* MB; files over"):
+    with pytest.raises(HistoryTooLargeError, match=r"big\.csv: the file is .* MB; files over"):
         read_sources([("big.csv", b"a,1\n" * 300)])
     big = tmp_path / "big.csv"
     big.write_bytes(b"a,1\n" * 300)
-    with pytest.raises(HistoryFormatError, match="files over"):
+    with pytest.raises(HistoryTooLargeError, match="files over"):
         read_sources([big])
-    with pytest.raises(HistoryFormatError, match="add up to more than"):
+    with pytest.raises(HistoryTooLargeError, match="add up to more than"):
         read_sources([("a.csv", b"a,1\n" * 200), ("b.csv", b"a,1\n" * 200)])
 
 
@@ -212,8 +213,17 @@ def test_zip_bomb_is_refused() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("bomb.csv", b"a" * 5_000_000)  # ~5 MB of one byte compresses ~1000:1
-    with pytest.raises(HistoryFormatError, match="zip bomb"):
+    with pytest.raises(HistoryTooLargeError, match="zip bomb"):
         read_sources([("x.zip", buf.getvalue())])
+
+
+def test_too_many_zip_members_is_a_size_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fmt, "MAX_ZIP_MEMBERS", 2)
+    data = samples.zipped({f"p{i}.csv": b"a,1\n" for i in range(2)})  # + the PDF = 3 files
+    with pytest.raises(HistoryTooLargeError, match="the archive has 3 files; at most 2"):
+        read_sources([("h.zip", data)])
+    # a size error is still a format error for callers that catch only that
+    assert issubclass(HistoryTooLargeError, HistoryFormatError)
 
 
 def test_zip_in_zip_is_not_opened_and_empty_zip_is_explained() -> None:

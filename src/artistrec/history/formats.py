@@ -196,6 +196,11 @@ def read_sources(
     return ParsedHistory(files, ignored)
 
 
+class HistoryTooLargeError(HistoryFormatError):
+    """A file, an archive or an import over the size limits (:data:`MAX_FILE_BYTES`,
+    :data:`MAX_TOTAL_BYTES`, :data:`MAX_ZIP_MEMBERS`, :data:`MAX_COMPRESSION_RATIO`)."""
+
+
 class _Budget:
     """Bytes read so far in one import, against :data:`MAX_TOTAL_BYTES`."""
 
@@ -204,14 +209,14 @@ class _Budget:
 
     def take(self, name: str, size: int) -> None:
         if size > MAX_FILE_BYTES:
-            raise HistoryFormatError(
+            raise HistoryTooLargeError(
                 f"the file is {size / 2**20:.0f} MB; files over {MAX_FILE_BYTES // 2**20} MB "
                 "are not read (split the export into smaller files)",
                 name,
             )
         self.used += size
         if self.used > MAX_TOTAL_BYTES:
-            raise HistoryFormatError(
+            raise HistoryTooLargeError(
                 f"the files of one import add up to more than {MAX_TOTAL_BYTES // 2**20} MB; "
                 "import fewer files at a time",
                 name,
@@ -246,7 +251,7 @@ def _read_zip(
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise HistoryFormatError(f"not a readable zip archive ({e})", name) from None
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise HistoryFormatError(
+        raise HistoryTooLargeError(
             f"the archive has {len(infos):,} files; at most {MAX_ZIP_MEMBERS:,} are read", name
         )
     files: list[ParsedFile] = []
@@ -261,7 +266,7 @@ def _read_zip(
         if info.file_size > MAX_FILE_BYTES or (
             info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO
         ):
-            raise HistoryFormatError(
+            raise HistoryTooLargeError(
                 "the archive member decompresses to an implausible size (a zip bomb?); "
                 "it was not read",
                 member,
