@@ -252,7 +252,9 @@ def test_parse_entries() -> None:
     assert df["artist"].tolist() == ["Metallica", None]
     assert df["artist_id"].tolist() == [-1, 289] and df["plays"].tolist() == [3, 1]
     for bad, msg in [
-        ({"name": "A"}, "entry 1: plays must be a whole number >= 1"),
+        ({"name": "A"}, "entry 1: plays must be a whole number from 1 to 1,000,000,000"),
+        ({"name": "A", "plays": 2**63}, "plays must be"),  # would overflow int64
+        ({"artist_id": 2**63, "plays": 1}, "unknown artist id 9223372036854775808"),
         ({"name": "A", "plays": True}, "plays must be"),
         ({"name": "A", "plays": 0}, "plays must be"),
         ({"name": "A", "artist_id": 1, "plays": 1}, "exactly one of name or artist_id"),

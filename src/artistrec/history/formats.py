@@ -522,8 +522,10 @@ def parse_entries(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         if has_name == has_id:
             raise ValueError(f"entry {i} must have exactly one of name or artist_id")
         p = e.get("plays")
-        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
-            raise ValueError(f"entry {i}: plays must be a whole number >= 1, got {p!r}")
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 1 <= p <= MAX_PLAYS:
+            raise ValueError(
+                f"entry {i}: plays must be a whole number from 1 to {MAX_PLAYS:,}, got {p!r}"
+            )
         if has_name:
             n = e["name"]
             if not isinstance(n, str) or not n.strip():
@@ -534,6 +536,8 @@ def parse_entries(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             a = e["artist_id"]
             if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
                 raise ValueError(f"entry {i}: artist_id must be an integer, got {a!r}")
+            if not -(2**63) <= a < 2**63:  # beyond int64: no catalogue has such an id
+                raise ValueError(f"entry {i}: unknown artist id {a}")
             names.append(None)
             ids.append(int(a))
         plays.append(int(p))
