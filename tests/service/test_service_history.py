@@ -89,7 +89,7 @@ def test_every_artist_of_the_history_is_left_out(
 ) -> None:
     top = popular(synthetic_ds, 12)
     # only the 3 most played become ratings; the others of the history are excluded
-    monkeypatch.setattr(service_history, "MAX_RATINGS", 3)
+    monkeypatch.setattr(service_history, "HISTORY_MAX_RATINGS", 3)
     plays = {name: 1000 - i for i, (_, name) in enumerate(top[:8])}
     body = svc.import_history(table(plays), k=4)
     assert [r["artist_id"] for r in body["profile"]["ratings"]] == [a for a, _ in top[:3]]

@@ -18,7 +18,11 @@ from artistrec.service.catalogue import N_TAGS, Catalogue
 from artistrec.service.errors import InvalidRequestError, UnknownArtistError, UnknownUserError
 from artistrec.service.explain import Explainer
 from artistrec.service.facade import RecommenderService
-from artistrec.service.history import MAX_HISTORY_ENTRIES, InvalidHistoryError
+from artistrec.service.history import (
+    HISTORY_MAX_RATINGS,
+    MAX_HISTORY_ENTRIES,
+    InvalidHistoryError,
+)
 from artistrec.service.models import ModelCache, default_model_path, fit_with_progress
 from artistrec.service.profiles import ENV_PROFILE_DB, ProfileService, open_store
 from artistrec.service.rerank import NoveltyReranker
@@ -34,6 +38,7 @@ from artistrec.service.validation import (
 
 __all__ = [
     "ENV_PROFILE_DB",
+    "HISTORY_MAX_RATINGS",
     "MAX_EXCLUDE",
     "MAX_HISTORY_ENTRIES",
     "MAX_K",

@@ -33,6 +33,11 @@ from artistrec.service.validation import MAX_EXCLUDE, MAX_RATINGS
 
 #: Most ``{"name"|"artist_id", "plays"}`` entries one import takes (files are bounded by size).
 MAX_HISTORY_ENTRIES = 100_000
+#: The most played matched artists of a history that become ratings (the fold-in input, the
+#: web app's rating list, the ``profile`` to save); every other artist of the history is
+#: excluded. Twice HetRec's 50 artists per listener, the lists the models learned from; and a
+#: rating list the web app redraws on every interaction stays responsive (docs/BENCHMARKS.md).
+HISTORY_MAX_RATINGS = 100
 
 Files = Source | Iterable[Source]
 
@@ -111,15 +116,15 @@ class HistoryService:
 def fold_in(result: HistoryImport) -> tuple[dict[int, int], list[int]]:
     """What a history feeds the fold-in: ``(ratings, exclude)``.
 
-    ``ratings`` = {artist id: level} of the :data:`MAX_RATINGS` most played matched artists
-    (the most a request or a profile takes; HetRec users rate at most 50, so the most played
-    carry the signal); ``exclude`` = every other artist of the history, the matched ones
-    beyond that and the fuzzy candidates awaiting confirmation, so no artist of the history is
-    recommended (capped at :data:`MAX_EXCLUDE`, most played first: only a history matching
-    more than 11,000 catalogue artists reaches that).
+    ``ratings`` = {artist id: level} of the :data:`HISTORY_MAX_RATINGS` most played matched
+    artists; ``exclude`` = every other artist of the history, the matched ones beyond that and
+    the fuzzy candidates awaiting confirmation, so no artist of the history is recommended
+    (capped at :data:`MAX_EXCLUDE`, most played first: only a history matching more than
+    10,000 catalogue artists reaches that).
     """
     levels = result.levels_by_id()
-    ratings = {r.artist_id: levels[r.artist_id] for r in result.ratings[:MAX_RATINGS]}
+    top = result.ratings[: min(HISTORY_MAX_RATINGS, MAX_RATINGS)]
+    ratings = {r.artist_id: levels[r.artist_id] for r in top}
     exclude = [a for a in result.exclude_ids() if a not in ratings][:MAX_EXCLUDE]
     return ratings, exclude
 

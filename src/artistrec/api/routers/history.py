@@ -28,13 +28,8 @@ from artistrec.api.errors import ApiError, error_response
 from artistrec.api.schemas import ErrorOut, RecommendationOut
 from artistrec.history import FORMATS, MAX_FILE_BYTES
 from artistrec.history.formats import MAX_PLAYS
-from artistrec.service import (
-    MAX_HISTORY_ENTRIES,
-    MAX_K,
-    MAX_RATINGS,
-    InvalidHistoryError,
-    RecommenderService,
-)
+from artistrec.service import MAX_HISTORY_ENTRIES, MAX_K, InvalidHistoryError, RecommenderService
+from artistrec.service.history import HISTORY_MAX_RATINGS
 
 PATH = "/history"
 #: Largest request body ``POST /history`` takes (the files together, with the form's framing).
@@ -123,7 +118,7 @@ class HistoryOut(BaseModel):
         '{"artist_id", "plays"}'
     )
     profile: HistoryProfile = Field(
-        description=f"The ratings the recommendations come from (the {MAX_RATINGS} most played "
+        description=f"The ratings the recommendations come from (the {HISTORY_MAX_RATINGS} most played "
         "matched artists): post this object to POST /profiles to save them"
     )
     model: str
