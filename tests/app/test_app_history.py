@@ -183,3 +183,26 @@ def test_real_data_cards_equal_the_api_answer(real_ds, monkeypatch: pytest.Monke
     body = get_service().import_history(list(files.items()), k=12)
     assert card_names(at) == [r["name"] for r in body["recommendations"]]
     assert not matched & set(card_names(at))
+
+
+def test_large_imports_show_progress(make_app, svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page hands the service a progress callback and draws it (a bar per file read)."""
+    calls: list[tuple[int, int]] = []
+    real = svc.read_history
+
+    def recording(files, progress=None, **kw):  # noqa: ANN001, ANN003, ANN202
+        assert progress is not None
+
+        def spy(done: int, total: int) -> None:
+            calls.append((done, total))
+            progress(done, total)
+
+        return real(files, progress=spy, **kw)
+
+    monkeypatch.setattr(svc, "read_history", recording)
+    at = make_app()
+    (_, name), *_ = _popular(svc, 1)
+    files = {f"p{i}.csv": samples.plays_table({name: 10 + i}) for i in range(3)}
+    _import(at, files)
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert "Read 33 plays of 1 artist from 3 files." in _text(at)

@@ -127,7 +127,10 @@ def _summary(summary: dict[str, Any]) -> None:
         notes.append(f"{read['skipped_rows']:,} rows without an artist (podcasts, videos) skipped")
     if read["short_streams"]:
         notes.append(f"{read['short_streams']:,} streams shorter than 30 s not counted")
-    notes += [f"{md(i['file'])} ignored ({md(i['reason'])})" for i in read["ignored_files"]]
+    notes += [
+        f"{md(i['file'].rsplit('/', 1)[-1])} ignored ({md(i['reason'])})"
+        for i in read["ignored_files"]
+    ]
     if notes:
         st.caption(" · ".join(notes))
     share = matched["plays"] / read["plays"] if read["plays"] else 0.0
