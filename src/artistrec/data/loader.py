@@ -1,9 +1,10 @@
 """Parse and validate the raw HetRec 2011 Last.fm files.
 
 The files are tab-separated with a header line and *no quoting*: artist 1686 is literally
-``"Weird Al" Yankovic``. Each file's encoding is decided from its bytes (UTF-8 first, latin-1
-fallback), so both the GroupLens originals (artists.dat UTF-8, tags.dat latin-1) and re-encoded
-copies decode to the same text.
+``"Weird Al" Yankovic``. Each file is decoded from its bytes, UTF-8 first and latin-1 only for
+the lines that are not UTF-8 (:mod:`artistrec.data.decode`), so the GroupLens originals
+(artists.dat UTF-8, tags.dat latin-1) and re-encoded copies decode to the same text, and a
+UTF-8 file with a stray latin-1 line keeps its other names intact (the line is a finding).
 
 Fatal problems raise :class:`DataError` naming the file, the problem, counts and example lines.
 Non-fatal findings of the real data (tagged artist ids missing from artists.dat, implausibly old
@@ -22,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from artistrec.data.decode import decode_bytes as decode_bytes  # re-exported
+from artistrec.data.decode import decode_lines, line_layout
 from artistrec.data.errors import DataError, MissingDataError
 
 
@@ -67,14 +70,6 @@ PLAUSIBLE_FIRST_YEAR = 2002
 _MAX_EXAMPLES = 5
 
 
-def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Decode file bytes as UTF-8 (BOM tolerated), falling back to latin-1. Returns (text, encoding)."""
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
-
-
 def _examples(values: object) -> str:
     arr = np.asarray(values).ravel()[:_MAX_EXAMPLES]
     return ", ".join(str(v) for v in arr)
@@ -84,34 +79,21 @@ def _examples(values: object) -> str:
 _MAX_DIGITS = 18
 
 
-def _line_layout(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Per line of ``raw``: its length without a trailing CR, and its number of tabs.
-
-    Works on the bytes (tab, CR and LF are single ASCII bytes in both UTF-8 and latin-1), so
-    the shape check is vectorised instead of a Python loop over lines.
-    """
-    b = np.frombuffer(raw, dtype=np.uint8)
-    ends = np.flatnonzero(b == 10)
-    if b.size and b[-1] != 10:
-        ends = np.append(ends, b.size)
-    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-    lengths = ends - starts
-    has_cr = (lengths > 0) & (b[np.maximum(ends - 1, 0)] == 13)
-    lengths = lengths - has_cr
-    tabs = np.flatnonzero(b == 9)
-    n_tabs = np.searchsorted(tabs, ends) - np.searchsorted(tabs, starts)
-    return lengths, n_tabs
-
-
-def read_table(path: Path, spec: FileSpec) -> pd.DataFrame:
+def read_table(path: Path, spec: FileSpec, findings: list[str] | None = None) -> pd.DataFrame:
     """Read one file into a DataFrame of strings/ints, validating its shape and integer columns.
 
     The index holds 1-based line numbers in the file, so later checks can point at lines.
+    Lines that are not UTF-8 in an otherwise UTF-8 file are read as latin-1 and reported in
+    ``findings`` (see :mod:`artistrec.data.decode`).
     """
     if not path.is_file():
         raise MissingDataError(f"{spec.name}: file not found at {path}")
     raw = path.read_bytes()
-    text, _ = decode_bytes(raw)
+    decoded = decode_lines(raw)
+    text = decoded.text
+    note = decoded.finding(spec.name)
+    if note and findings is not None:
+        findings.append(note)
     expected = "\t".join(spec.columns)
     first = text.split("\n", 1)[0].rstrip("\r")
     if not first.strip():
@@ -133,7 +115,7 @@ def read_table(path: Path, spec: FileSpec) -> pd.DataFrame:
         raise DataError(
             f"{spec.name}: columns out of order: {chr(9).join(header)!r}, expected {expected!r}"
         )
-    lengths, n_tabs = _line_layout(raw)
+    lengths, n_tabs = line_layout(raw)
     data_lines = np.flatnonzero(lengths[1:] > 0) + 1  # 0-based, header excluded, blanks skipped
     if data_lines.size == 0:
         return pd.DataFrame(
@@ -282,15 +264,15 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
     hashes = hashes if hashes is not None else file_hashes(data_dir)
     findings: list[str] = []
 
-    artists = read_table(data_dir / ARTISTS.name, ARTISTS)
+    artists = read_table(data_dir / ARTISTS.name, ARTISTS, findings)
     _require_rows(artists, ARTISTS)
     _check_ids(artists, ARTISTS, ("id",))
     _check_unique(artists, ["id"], ARTISTS, "artist id")
-    tags = read_table(data_dir / TAGS.name, TAGS)
+    tags = read_table(data_dir / TAGS.name, TAGS, findings)
     _check_ids(tags, TAGS, ("tagID",))
     _check_unique(tags, ["tagID"], TAGS, "tag id")
 
-    ua = read_table(data_dir / USER_ARTISTS.name, USER_ARTISTS)
+    ua = read_table(data_dir / USER_ARTISTS.name, USER_ARTISTS, findings)
     _require_rows(ua, USER_ARTISTS)
     _check_ids(ua, USER_ARTISTS, ("userID", "artistID"))
     _check_unique(ua, ["userID", "artistID"], USER_ARTISTS, "(user, artist)")
@@ -305,7 +287,7 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
     _check_known(ua["artistID"], artists["id"].to_numpy(), USER_ARTISTS, "artistID", "artist", True)
     user_ids = np.unique(ua["userID"].to_numpy())
 
-    uf = read_table(data_dir / USER_FRIENDS.name, USER_FRIENDS)
+    uf = read_table(data_dir / USER_FRIENDS.name, USER_FRIENDS, findings)
     _check_ids(uf, USER_FRIENDS, ("userID", "friendID"))
     _check_known(uf["userID"], user_ids, USER_FRIENDS, "userID", "user", True)
     _check_known(uf["friendID"], user_ids, USER_FRIENDS, "friendID", "user", True)
@@ -320,7 +302,7 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
         findings.append(f"{USER_FRIENDS.name}: {int(dup.sum())} duplicate row(s) ignored")
         uf = uf[~dup]
 
-    ut = read_table(data_dir / USER_TAGGED.name, USER_TAGGED)
+    ut = read_table(data_dir / USER_TAGGED.name, USER_TAGGED, findings)
     _check_ids(ut, USER_TAGGED, ("userID", "artistID", "tagID"))
     _check_unique(ut, ["userID", "artistID", "tagID"], USER_TAGGED, "(user, artist, tag)")
     _check_known(ut["userID"], user_ids, USER_TAGGED, "userID", "user", True)
@@ -352,7 +334,7 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
 
     ts_path = data_dir / USER_TAGGED_TS.name
     if ts_path.is_file():
-        ut = _attach_timestamps(ut, read_table(ts_path, USER_TAGGED_TS), findings)
+        ut = _attach_timestamps(ut, read_table(ts_path, USER_TAGGED_TS, findings), findings)
     return RawTables(
         artists=artists.reset_index(drop=True),
         tags=tags.reset_index(drop=True),
