@@ -40,17 +40,20 @@ class Decoded:
         return latin1_finding(name, self.latin1_lines) if self.encoding == "mixed" else None
 
 
-def latin1_finding(name: str, lines: np.ndarray, example: str | None = None) -> str:
-    """``"artists.dat: 1 line is not UTF-8 and was read as latin-1: line 7"`` (plural aware)."""
-    n = int(len(lines))
+def latin1_finding(
+    name: str, lines: np.ndarray, count: int | None = None, unit: str = "line"
+) -> str:
+    """``"artists.dat: 1 line is not UTF-8 and was read as latin-1: line 7"`` (plural aware).
+
+    ``lines`` are the line numbers to show (the first few are listed); ``count`` the total
+    when more lines were affected than ``lines`` holds.
+    """
+    n = int(count if count is not None else len(lines))
     shown = ", ".join(str(int(x)) for x in lines[:MAX_LISTED_LINES])
     more = f" and {n - MAX_LISTED_LINES} more" if n > MAX_LISTED_LINES else ""
-    verb = "line is not UTF-8 and was" if n == 1 else "lines are not UTF-8 and were"
-    where = "line" if n == 1 else "lines"
-    text = f"{name}: {n} {verb} read as latin-1: {where} {shown}{more}"
-    if example:
-        text += f" (e.g. {example!r})"
-    return text
+    verb = f"{unit} is not UTF-8 and was" if n == 1 else f"{unit}s are not UTF-8 and were"
+    where = unit if n == 1 else f"{unit}s"
+    return f"{name}: {n} {verb} read as latin-1: {where} {shown}{more}"
 
 
 def decode_lines(raw: bytes) -> Decoded:

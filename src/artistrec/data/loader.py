@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from artistrec.data.decode import decode_bytes as decode_bytes  # re-exported
 from artistrec.data.decode import decode_lines, line_layout
 from artistrec.data.errors import DataError, MissingDataError
+from artistrec.data.fingerprint import fingerprint_of
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,14 @@ def _check_known(
 
 @dataclass
 class RawTables:
-    """Validated raw tables, original ids, before index mapping."""
+    """Validated raw tables with integer original ids, before index mapping (any format).
+
+    HetRec columns: ``artists`` (id, name, url, pictureURL[, mbid]), ``tags`` (tagID,
+    tagValue), ``user_artists`` (userID, artistID, weight), ``user_friends`` (userID,
+    friendID), ``tag_assignments`` (userID, artistID, tagID, date[, timestamp]). Formats with
+    string keys also give ``user_ids`` (all user ids, sorted), ``user_keys`` / ``artist_keys``
+    (the original key of each user id / artist row) and optional ``user_profiles``.
+    """
 
     artists: pd.DataFrame
     tags: pd.DataFrame
@@ -216,30 +223,33 @@ class RawTables:
     tag_assignments: pd.DataFrame
     fingerprint: str
     findings: list[str] = field(default_factory=list)
+    format: str = "hetrec2011"
+    user_ids: np.ndarray | None = None
+    user_keys: np.ndarray | None = None
+    artist_keys: np.ndarray | None = None
+    user_profiles: pd.DataFrame | None = None
 
 
-def file_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of each present HetRec file (required ones must exist)."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise MissingDataError(f"data directory not found: {data_dir}")
-    missing = [n for n in REQUIRED_FILES if not (data_dir / n).is_file()]
-    if missing:
-        raise MissingDataError(f"missing file(s) in {data_dir}: {', '.join(missing)}")
-    out = {}
-    for spec in SPECS:
-        p = data_dir / spec.name
-        if p.is_file():
-            out[spec.name] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
+def empty_tags() -> pd.DataFrame:
+    """A tag table without rows (formats that have no tags)."""
+    return pd.DataFrame({"tagID": np.empty(0, np.int64), "tagValue": np.empty(0, object)})
 
 
-def fingerprint_of(hashes: dict[str, str]) -> str:
-    """One short fingerprint for a set of file hashes (stored in model artifacts)."""
-    h = hashlib.sha256()
-    for name in sorted(hashes):
-        h.update(f"{name}={hashes[name]}\n".encode())
-    return h.hexdigest()[:16]
+def empty_friends() -> pd.DataFrame:
+    """A friend table without rows (formats that have no friend graph)."""
+    return pd.DataFrame({"userID": np.empty(0, np.int64), "friendID": np.empty(0, np.int64)})
+
+
+def empty_tag_assignments() -> pd.DataFrame:
+    """A tag-assignment table without rows (formats that have no tags)."""
+    return pd.DataFrame(
+        {
+            "userID": np.empty(0, np.int64),
+            "artistID": np.empty(0, np.int64),
+            "tagID": np.empty(0, np.int64),
+            "date": np.empty(0, "datetime64[D]"),
+        }
+    )
 
 
 def _check_ids(df: pd.DataFrame, spec: FileSpec, cols: tuple[str, ...]) -> None:
@@ -258,10 +268,9 @@ def _require_rows(df: pd.DataFrame, spec: FileSpec) -> None:
         raise DataError(f"{spec.name}: file has a header but no data rows")
 
 
-def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
-    """Read and validate all HetRec files in ``data_dir``."""
+def read_hetrec(data_dir: Path, hashes: dict[str, str]) -> RawTables:
+    """Read and validate all HetRec files in ``data_dir`` (``hashes``: their SHA-256)."""
     data_dir = Path(data_dir)
-    hashes = hashes if hashes is not None else file_hashes(data_dir)
     findings: list[str] = []
 
     artists = read_table(data_dir / ARTISTS.name, ARTISTS, findings)

@@ -153,6 +153,12 @@ class _Sampler:
         return out
 
 
+def _rank_within(groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Position of each element within its group, for ``groups`` sorted ascending."""
+    starts = np.concatenate([[0], np.cumsum(np.bincount(groups, minlength=n_groups))[:-1]])
+    return np.arange(groups.size) - starts[groups]
+
+
 def _sample_listens(
     sampler: _Sampler,
     user_genres: np.ndarray,
@@ -182,7 +188,7 @@ def _sample_listens(
         keys = keys[first]
         keys = keys[np.argsort(keys // n_artists, kind="stable")]
         u = keys // n_artists
-        rank = np.arange(u.size) - np.searchsorted(u, u)
+        rank = _rank_within(u, wanted.size)
         keys = keys[rank < wanted[u]]
         have = np.bincount(keys // n_artists, minlength=wanted.size)
     return keys // n_artists, keys % n_artists
@@ -233,7 +239,7 @@ def sample_listens(spec: SyntheticSpec, rng: np.random.Generator) -> Listens:
     # Truncate each user's list to their top max_per_user artists by count.
     order = np.lexsort((-counts, r))
     r, c, counts = r[order], c[order], counts[order]
-    rank = np.arange(r.size) - np.searchsorted(r, r)
+    rank = _rank_within(r, nu)
     keep = rank < spec.max_per_user
     r, c, counts = r[keep], c[keep], counts[keep]
     if spec.user_activity_sigma > 0:
@@ -257,7 +263,7 @@ PRESETS: dict[str, SyntheticSpec] = {
         n_artists=160_000,
         n_tags=20_000,
         n_genres=40,
-        mean_per_user=64.0,
+        mean_per_user=54.0,
         user_activity_sigma=1.0,
         no_mbid_share=0.12,
         mixed_mbid_share=0.03,
