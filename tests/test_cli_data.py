@@ -33,6 +33,8 @@ def test_info_json_on_real_data(real_ds: object) -> None:
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)
     stats.pop("fingerprint")
+    assert stats.pop("format") == "hetrec2011"
+    assert stats.pop("parts") == {"tags": True, "friends": True, "profiles": False}
     assert stats == {
         "users": 1892,
         "artists": 17632,

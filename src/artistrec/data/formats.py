@@ -21,6 +21,12 @@ HETREC = "hetrec2011"
 LASTFM360K = lastfm360k.FORMAT
 GENERIC = generic.FORMAT
 FORMATS: tuple[str, ...] = (HETREC, LASTFM360K, GENERIC)
+#: How each format is named for people.
+TITLES: dict[str, str] = {
+    HETREC: "HetRec 2011 Last.fm",
+    LASTFM360K: "Last.fm-360K",
+    GENERIC: "generic listening log",
+}
 
 #: The files of each format that take part in its fingerprint (when present).
 FILES: dict[str, tuple[str, ...]] = {
