@@ -51,7 +51,7 @@ def test_validate_real_data_lists_findings(real_ds: object) -> None:
     result = runner.invoke(app, ["data", "validate", os.environ["LASTFM_DATA_DIR"]])
     assert result.exit_code == 0, result.output
     out = _flat(result.stdout)
-    assert "loads (1,892 users, 17,632 artists)" in out
+    assert "loads as HetRec 2011 Last.fm (1,892 users, 17,632 artists)" in out
     assert "2 finding(s):" in out
     assert "1538 row(s) refer to 390 artist id(s) in column 'artistID'" in out
     assert "5 tag assignment(s) dated before 2002 (years 1956, 1957, 1979)" in out
