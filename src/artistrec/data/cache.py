@@ -92,9 +92,7 @@ def save_parsed(ds: Dataset, path: Path) -> None:
         arrays["profile_gender"] = _text(prof["gender"])
         arrays["profile_age"] = prof["age"].to_numpy(np.float32)
         arrays["profile_country"] = _text(prof["country"])
-        arrays["profile_signup"] = (
-            prof["signup"].to_numpy().astype("datetime64[D]").view(np.int64)
-        )
+        arrays["profile_signup"] = prof["signup"].to_numpy().astype("datetime64[D]").view(np.int64)
     if "timestamp" in ta:
         arrays["ta_timestamp"] = ta["timestamp"].to_numpy().astype("datetime64[ms]").view(np.int64)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")

@@ -4,8 +4,9 @@ Reads delimited text into Arrow binary columns (pyarrow's C++ reader, no Python 
 decodes them (UTF-8; a line that is not valid UTF-8 is read as latin-1 in all its fields),
 parses play counts, and accounts for malformed lines: they are skipped, counted by reason and
 reported as a finding with example line numbers, and are fatal only when more than
-:data:`MAX_MALFORMED_SHARE` of a file's lines are malformed (then it is most likely not a file
-of that format at all).
+:data:`MAX_MALFORMED_SHARE` (1%) of a file's lines, and more than
+:data:`MAX_MALFORMED_ALWAYS_SKIPPED` (10) lines, are malformed (then it is most likely not a
+file of that format at all).
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ import scipy.sparse as sp
 from artistrec.data.decode import MAX_LISTED_LINES, latin1_finding
 from artistrec.data.errors import DataError
 
-#: Malformed lines are skipped up to this share of a file's non-blank lines; above it the file
-#: is rejected (1%: the real Last.fm-360K file has a handful in 17.5M lines).
+#: Malformed lines are skipped up to this share of a file's non-blank lines; above it (and above
+#: :data:`MAX_MALFORMED_ALWAYS_SKIPPED` lines) the file is rejected as most likely not of the
+#: format: 1%, while the real Last.fm-360K file has a handful in 17.5M lines.
 MAX_MALFORMED_SHARE = 0.01
+#: Up to this many malformed lines are skipped whatever their share (a small hand-made file
+#: with a typo or two still loads, with the typos as findings).
+MAX_MALFORMED_ALWAYS_SKIPPED = 10
 _MAX_EXAMPLES = 3
 _MAX_DIGITS = 18  # longest play count accepted (keeps sums inside int64)
 _BLOCK_SIZE = 1 << 24
@@ -289,9 +294,10 @@ class Malformed:
         return f"{self.name}: {self.n:,} malformed {units} skipped {self._summary()}"
 
     def check(self, what: str) -> None:
-        """Raise when more than :data:`MAX_MALFORMED_SHARE` of the lines are malformed."""
+        """Raise when more than :data:`MAX_MALFORMED_SHARE` of the lines (and more than
+        :data:`MAX_MALFORMED_ALWAYS_SKIPPED`) are malformed."""
         total = max(self.total, 1)
-        if self.n / total > MAX_MALFORMED_SHARE:
+        if self.n / total > MAX_MALFORMED_SHARE and self.n > MAX_MALFORMED_ALWAYS_SKIPPED:
             raise DataError(
                 f"{self.name}: {self.n:,} of {self.total:,} {self.unit}s "
                 f"({self.n / total:.1%}) are malformed, more than the "
