@@ -50,10 +50,17 @@ LASTFM_URL = "https://www.last.fm/music/"
 
 
 def lastfm_urls(names: np.ndarray) -> np.ndarray:
-    """``https://www.last.fm/music/<name, URL-quoted>`` per artist name ("" for no name)."""
-    return np.asarray(
-        [LASTFM_URL + urllib.parse.quote_plus(str(n)) if n else "" for n in names], dtype=object
-    )
+    """``https://www.last.fm/music/<name, URL-quoted>`` per artist name ("" for no name).
+
+    Names of letters, digits, spaces and ``_.-`` only need spaces as ``+`` (vectorised); the
+    others are quoted one by one.
+    """
+    s = pd.Series(np.asarray(names, dtype=object), dtype=object).astype(str)
+    plain = s.str.fullmatch(r"[A-Za-z0-9 _.\-]*").to_numpy(bool)
+    out = (LASTFM_URL + s.str.replace(" ", "+", regex=False)).to_numpy(object)
+    out[~plain] = [LASTFM_URL + urllib.parse.quote_plus(n) for n in s[~plain]]
+    out[(s == "").to_numpy()] = ""
+    return out
 
 
 def read_plays(path: Path, findings: list[str]) -> tuple[np.ndarray, np.ndarray, dict]:

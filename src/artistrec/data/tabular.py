@@ -50,6 +50,7 @@ class TextColumns:
     invalid: list[tuple[int, str]]
     header: bool
     unit: str = "line"
+    _blanks: np.ndarray | None = field(default=None, repr=False)
 
     def non_blank_numbers(self, rows: np.ndarray) -> np.ndarray:
         """Non-blank line numbers (1-based, header included) of table rows (0-based)."""
@@ -59,7 +60,9 @@ class TextColumns:
 
     def line_numbers(self, non_blank: np.ndarray) -> np.ndarray:
         """Physical 1-based line numbers of non-blank line numbers (blank lines counted)."""
-        blanks = blank_lines(self.path) if self.unit == "line" else np.empty(0, np.int64)
+        if self._blanks is None:
+            self._blanks = blank_lines(self.path) if self.unit == "line" else np.empty(0, np.int64)
+        blanks = self._blanks
         k = np.asarray(non_blank, dtype=np.int64)
         if blanks.size == 0:
             return k
@@ -133,11 +136,19 @@ def blank_lines(path: Path) -> np.ndarray:
                 cr.append(np.flatnonzero(chunk == 13) + lo)
             del b, chunk
     lf_pos, cr_pos = np.concatenate(lf), np.concatenate(cr)
-    crlf = np.isin(cr_pos + 1, lf_pos)
+    crlf = _in_sorted(cr_pos + 1, lf_pos)
     breaks = np.sort(np.concatenate([lf_pos, cr_pos[~crlf]]))
     starts = np.concatenate([[0], breaks[:-1] + 1])
-    ends = breaks - np.isin(breaks - 1, cr_pos[crlf])  # content ends before a CRLF's CR
+    ends = breaks - _in_sorted(breaks - 1, cr_pos[crlf])  # content ends before a CRLF's CR
     return np.flatnonzero(ends == starts).astype(np.int64) + 1
+
+
+def _in_sorted(values: np.ndarray, sorted_ref: np.ndarray) -> np.ndarray:
+    """Membership of ``values`` in the ascending array ``sorted_ref`` (binary search)."""
+    if sorted_ref.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_ref, values), sorted_ref.size - 1)
+    return sorted_ref[pos] == values
 
 
 # ----------------------------------------------------------------------------- decoding
