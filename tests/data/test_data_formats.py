@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -394,3 +395,24 @@ def test_synthetic_generic_format_loads(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ds.artist_ids, hetrec.artist_ids)
     assert ds.artist_names.tolist() == hetrec.artist_names.tolist()
     assert (ds.interactions != hetrec.interactions).nnz == 0
+
+
+def test_parquet_names_with_line_breaks_and_dotted_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name with a newline (possible in Parquet) stays one line of text, so the cache
+    round-trips; a user called "v1.0" is not mistaken for the number 1."""
+    monkeypatch.setenv("ARTISTREC_CACHE_DIR", str(tmp_path / "cache"))
+    d = tmp_path / "p"
+    d.mkdir()
+    pq.write_table(
+        pa.table({"user": ["v1.0", "v2"], "artist": ["Two\nLines", "Solo"], "plays": [1, 2]}),
+        d / "interactions.parquet",
+    )
+    fresh = load_dataset(d)
+    assert fresh.user_keys.tolist() == ["v1.0", "v2"]
+    assert sorted(fresh.artist_names.tolist()) == ["Solo", "Two Lines"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cached = load_dataset(d)
+    assert cached.artist_names.tolist() == fresh.artist_names.tolist()

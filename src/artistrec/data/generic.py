@@ -113,7 +113,11 @@ def _whole_numbers(values: np.ndarray, used: np.ndarray) -> bool:
 
 def _float_ids(values: np.ndarray) -> np.ndarray:
     """ "12" and Parquet's "12.0" (a float column) both give 12."""
-    s = pd.Series(values, dtype=object).astype(str).str.replace(r"\.0+$", "", regex=True)
+    s = (
+        pd.Series(values, dtype=object)
+        .astype(str)
+        .str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
+    )
     return s.to_numpy(object)
 
 

@@ -221,8 +221,13 @@ def decode_columns(table: pa.Table, names: list[str]) -> dict[str, Decoded]:
 
 
 def strip_values(values: np.ndarray) -> np.ndarray:
-    """Values with surrounding whitespace removed (vectorised over distinct values)."""
-    return np.asarray(np.char.strip(values.astype(str)), dtype=object) if values.size else values
+    """Values with surrounding whitespace removed and line breaks inside (possible in Parquet)
+    turned into spaces, so every key and name is one line of text (vectorised over distinct
+    values)."""
+    if not values.size:
+        return values
+    s = pd.Series(values, dtype=object).astype(str)
+    return s.str.replace(r"[\r\n]+", " ", regex=True).str.strip().to_numpy(object)
 
 
 def latin1_rows_finding(cols: TextColumns, latin: np.ndarray) -> str | None:
