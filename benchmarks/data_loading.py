@@ -4,8 +4,9 @@ cached load, each in a fresh process so peak RSS is that load's own.
     python benchmarks/data_loading.py DATA_DIR [--repeats 3] [--csv benchmarks/results/data_loading.csv]
 
 Each repeat uses a new, empty cache directory (first load), then loads again from it (cached
-load). The child processes report wall time per phase and their peak RSS (``ru_maxrss``);
-this script prints medians and appends every run to the CSV.
+load). The child processes report wall time per phase, the CPU time of the whole load
+(``cpu_s``, user + system: the robust number on a shared machine) and their peak RSS
+(``ru_maxrss``); this script prints medians and appends every run to the CSV.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ import artistrec.data as data
 from artistrec.data.cache import load_parsed, save_parsed
 from artistrec.data.dataset import Dataset
 from artistrec.data.fingerprint import fingerprint_of
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 path, mode = Path(sys.argv[1]), sys.argv[2]
 out = {"import_s": time.perf_counter() - t0}
+c0 = cpu()
 t = time.perf_counter()
 hashes = data.file_hashes(path, data._hash_index())
 out["hash_s"] = time.perf_counter() - t
@@ -43,6 +48,7 @@ else:
     t = time.perf_counter(); ds = load_parsed(cache_file, fp); out["cache_read_s"] = time.perf_counter() - t
     assert ds is not None, "no cache"
 out["total_s"] = sum(v for k, v in out.items() if k.endswith("_s") and k != "import_s")
+out["cpu_s"] = cpu() - c0  # CPU time of the load (user + system): robust on a shared machine
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 out.update(users=ds.n_users, artists=ds.n_artists, pairs=int(ds.interactions.nnz),
            findings=len(ds.findings), format=ds.format)
