@@ -416,3 +416,22 @@ def test_parquet_names_with_line_breaks_and_dotted_keys(
         warnings.simplefilter("error")
         cached = load_dataset(d)
     assert cached.artist_names.tolist() == fresh.artist_names.tolist()
+
+
+def test_lastfm_urls_match_urllib() -> None:
+    import urllib.parse
+
+    from artistrec.data.lastfm360k import LASTFM_URL, lastfm_urls
+
+    names = [
+        "Björk",
+        "AC/DC",
+        "Guns N' Roses",
+        '"Weird Al" Yankovic',
+        "소녀시대",
+        "a+b~c_d.e-f",
+        "x  y",
+    ]
+    assert lastfm_urls(np.asarray(names + [""], dtype=object)).tolist() == [
+        LASTFM_URL + urllib.parse.quote_plus(n) for n in names
+    ] + [""]
