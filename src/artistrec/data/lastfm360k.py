@@ -20,13 +20,14 @@ lines the file is rejected. Blank lines are ignored. There are no tags and no fr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from artistrec.data.errors import DataError, MissingDataError
 from artistrec.data.fingerprint import fingerprint_of
-from artistrec.data.keys import resolve_artists, sorted_ids
+from artistrec.data.keys import Artists, resolve_artists, sorted_ids
 from artistrec.data.loader import RawTables, empty_friends, empty_tag_assignments, empty_tags
 from artistrec.data.tabular import (
     Malformed,
@@ -89,8 +90,18 @@ def lastfm_urls(names: np.ndarray) -> np.ndarray:
     )
 
 
-def read_plays(path: Path, findings: list[str]) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Parse the plays file: (user index per kept row, artist index per kept row, context)."""
+class Plays(NamedTuple):
+    """The valid lines of the plays file, as indices (duplicates not yet summed)."""
+
+    rows: np.ndarray  # user index per line
+    cols: np.ndarray  # artist index per line
+    plays: np.ndarray  # int64 plays per line
+    user_keys: np.ndarray  # sha1 by user index (sorted: id = index + 1)
+    artists: Artists
+
+
+def read_plays(path: Path, findings: list[str]) -> Plays:
+    """Parse and check the plays file; malformed lines become one finding (or an error)."""
     cols = read_columns(path, COLUMNS, delimiter="\t", quoted=False)
     n_lines = cols.table.num_rows + len(cols.invalid)
     if n_lines == 0:
@@ -105,9 +116,7 @@ def read_plays(path: Path, findings: list[str]) -> tuple[np.ndarray, np.ndarray,
     u_codes, m_codes, n_codes = dec["user"].codes, dec["mbid"].codes, dec["name"].codes
 
     no_user = (user_vals == "")[u_codes] if user_vals.size else np.zeros(0, bool)
-    no_artist = (
-        ((mbid_vals == "")[m_codes] & (name_vals == "")[n_codes]) if n_codes.size else no_user
-    )
+    no_artist = (mbid_vals == "")[m_codes] & (name_vals == "")[n_codes] if n_codes.size else no_user
     bad = (reason > 0) | no_user | no_artist
     skip_rows(
         mal, cols, np.flatnonzero(reason == 1), "with plays that are not a whole number", "\t"
@@ -143,16 +152,8 @@ def read_plays(path: Path, findings: list[str]) -> tuple[np.ndarray, np.ndarray,
         name_vals[pairs % n_names],
         np.bincount(pair_of_row, minlength=pairs.size),
     )
-    rows = user_of_value[u_codes[keep]]
-    cols_idx = artists.of_pair[pair_of_row]
-    return (
-        rows,
-        cols_idx,
-        {
-            "plays": plays[keep],
-            "user_keys": user_keys,
-            "artists": artists,
-        },
+    return Plays(
+        user_of_value[u_codes[keep]], artists.of_pair[pair_of_row], plays[keep], user_keys, artists
     )
 
 
@@ -163,12 +164,12 @@ def read_lastfm360k(data_dir: Path, hashes: dict[str, str]) -> RawTables:
     if not path.is_file():
         raise MissingDataError(f"{PLAYS_FILE}: file not found in {data_dir}")
     findings: list[str] = []
-    rows, cols, ctx = read_plays(path, findings)
-    user_keys, artists = ctx["user_keys"], ctx["artists"]
+    parsed = read_plays(path, findings)
+    user_keys, artists = parsed.user_keys, parsed.artists
     n_users, n_artists = user_keys.size, artists.keys.size
     user_ids = np.arange(1, n_users + 1, dtype=np.int64)
     artist_ids = np.arange(1, n_artists + 1, dtype=np.int64)
-    ua, n_dup = sum_listens(rows, cols, ctx["plays"], user_ids, artist_ids)
+    ua, n_dup = sum_listens(parsed.rows, parsed.cols, parsed.plays, user_ids, artist_ids)
     if n_dup:
         findings.append(
             f"{PLAYS_FILE}: {n_dup:,} duplicate (user, artist) row(s) summed (the same artist "
