@@ -385,7 +385,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: Annotated[
-        Path | None, typer.Option(help="SQLite profile database (default: in the cache dir).")
+        str | None,
+        typer.Option(
+            help="Profile database: a SQLite file path (default: in the cache dir), "
+            "sqlite:///path, or postgresql://user@host/dbname to share profiles between "
+            "instances (needs the 'postgres' extra; password via PGPASSWORD or ~/.pgpass)."
+        ),
     ] = None,
     model: Annotated[
         Path | None,
@@ -399,16 +404,16 @@ def serve(
 ) -> None:
     """Run the HTTP API (FastAPI + uvicorn). Set ARTISTREC_ADMIN_TOKEN to enable /admin/reload."""
     from artistrec.api.server import run
-    from artistrec.store.profiles import ProfileStore, StoreError
+    from artistrec.store.profiles import StoreError, open_profile_store
 
-    svc = _load_service(data_dir, "default", model)
-    try:
-        store = ProfileStore(db) if db is not None else ProfileStore.default()
+    try:  # before loading the model: a wrong --db fails in a second, not after training
+        store = open_profile_store(db)
     except StoreError as exc:
         fail(str(exc))
+    svc = _load_service(data_dir, "default", model)
     console.print(
         f"serving {svc.model().name} on http://{host}:{port} with {workers} process(es) "
-        f"(profiles: {store.path}); docs at /docs"
+        f"(profiles: {store.location}); docs at /docs"
     )
     run(svc, store, host, port, workers=workers, data_dir=data_dir, model_path=model)
 
@@ -556,9 +561,10 @@ def web_app(
     ] = None,
     data_dir: DataDirOpt = None,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="SQLite file for saved profiles (default: $ARTISTREC_DB, else the API's)."
+            help="Saved profiles: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
+            "(default: $ARTISTREC_DB, else the API's SQLite file)."
         ),
     ] = None,
 ) -> None:
@@ -581,9 +587,12 @@ def web_app(
             fail(f"model artifact not found: {model}")
         os.environ["ARTISTREC_MODEL_PATH"] = str(model.resolve())
     if db is not None:
-        if db.is_dir():
+        if "://" in db:
+            os.environ[ENV_PROFILE_DB] = db.strip()
+        elif Path(db).is_dir():
             fail(f"--db must be a file path, not a directory: {db}")
-        os.environ[ENV_PROFILE_DB] = str(db.resolve())
+        else:
+            os.environ[ENV_PROFILE_DB] = str(Path(db).resolve())
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)

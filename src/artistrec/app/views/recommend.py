@@ -12,6 +12,7 @@ from artistrec.app.common import (
     SCALE_LEGEND,
     card_grid,
     get_model,
+    get_profiles,
     get_service,
     level_label,
     md,
@@ -100,7 +101,7 @@ def save_profile() -> None:
         ss["profile_msg"] = ("error", "Rate at least one artist before saving.")
         return
     try:
-        pid, tok = svc.save_profile(
+        pid, tok = get_profiles().save(
             ratings, ss.get("profile_name", "").strip() or None, profile_id, token
         )
     except PROFILE_ERRORS as exc:
@@ -118,7 +119,7 @@ def load_profile() -> None:
         ss["profile_msg"] = ("error", "Enter the id of a saved profile to load it.")
         return
     try:
-        profile = svc.load_profile(profile_id)
+        profile = get_profiles().load(profile_id)
     except PROFILE_ERRORS as exc:
         ss["profile_msg"] = ("error", _profile_error(exc))
         return
