@@ -165,3 +165,39 @@ def test_errors(synthetic_dir: Path, synthetic_ds: Dataset, tmp_path: Path) -> N
     code, _, text = _run("recommend", "--history", str(table), "--k", "0", *d)
     assert code == 2 and "k must be" in text
     assert "Traceback" not in text
+
+
+def test_lastfm_mbids_match_a_lastfm360k_catalogue(tmp_path: Path) -> None:
+    """On a catalogue with MusicBrainz ids, a scrobble's artist_mbid decides the match, however
+    the name is written; and the data set has no tags or friends: the import still works."""
+    from artistrec.data import load_dataset
+    from artistrec.data.synthetic import SyntheticSpec, generate
+
+    data = generate(
+        tmp_path / "d360", SyntheticSpec(n_users=120, n_artists=300, seed=1), format="lastfm360k"
+    )
+    ds = load_dataset(data, use_cache=False)
+    with_mbid = [i for i, m in enumerate(ds.artists["mbid"].tolist()) if isinstance(m, str) and m]
+    i = max(with_mbid, key=lambda j: ds.artist_listeners()[j])
+    name, mbid = str(ds.artist_names[i]), str(ds.artists["mbid"].iat[i])
+    streams = samples.generate_streams(["Somebody Else Entirely"], 40, seed=3)
+    csv = samples.lastfm_csv(streams, mbids={"Somebody Else Entirely": mbid})
+    code, out, text = _run(
+        "recommend",
+        *_write(tmp_path, {"scrobbles.csv": csv}),
+        "--k",
+        "3",
+        "--json",
+        "--data-dir",
+        str(data),
+    )
+    assert code == 0, text
+    body = json.loads(out)
+    [rated] = body["ratings"]
+    assert (rated["name"], rated["match"], rated["query"]) == (
+        name,
+        "mbid",
+        "Somebody Else Entirely",
+    )
+    assert len(body["recommendations"]) == 3
+    assert rated["artist_id"] not in {r["artist_id"] for r in body["recommendations"]}
