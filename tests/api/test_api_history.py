@@ -300,6 +300,41 @@ def test_imports_run_off_the_event_loop_a_few_at_a_time(
     assert peak == history_router.MAX_CONCURRENT_IMPORTS
 
 
+def test_large_uploads_are_parsed_in_a_worker_process(
+    client: TestClient, synthetic_ds: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decoding a big JSON file holds the GIL: large uploads are read in another process, and
+    that process's errors come back as the same answers."""
+    import anyio.to_process
+
+    calls: list[str] = []
+    real = anyio.to_process.run_sync
+
+    async def spy(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append(func.__name__)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_process, "run_sync", spy)
+    monkeypatch.setattr(history_router, "PROCESS_PARSE_BYTES", 1000)
+    (a, name), *_ = popular(synthetic_ds, 1)
+    small = client.post("/history", files=upload({"p.csv": samples.plays_table({name: 5})}))
+    assert small.status_code == 200 and calls == []  # small: in a thread
+    streams = samples.generate_streams([name], 300, seed=1)
+    big = samples.spotify_extended(streams)[0]
+    resp = client.post("/history", params={"k": 2}, files=upload({"h.json": big}))
+    assert resp.status_code == 200, resp.text
+    assert calls == ["read_sources"]
+    assert [r["artist_id"] for r in resp.json()["ratings"]] == [a]
+    assert resp.json()["read"]["plays"] == streams.plays()[name]
+    broken = big[: len(big) // 2]
+    assert_error(
+        client.post("/history", files=upload({"h.json": broken})),
+        422,
+        "invalid_history",
+        "h.json: not valid JSON",
+    )
+
+
 def test_openapi_documents_both_bodies_and_the_answer(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     op = spec["paths"]["/history"]["post"]

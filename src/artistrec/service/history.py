@@ -13,7 +13,8 @@ the web app share. Files are read in memory and never stored.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from artistrec.history import (
     HistoryImport,
     HistoryImporter,
     HistoryTooLargeError,
+    ParsedHistory,
     parse_entries,
 )
 from artistrec.history.formats import Progress, Source
@@ -39,7 +41,9 @@ MAX_HISTORY_ENTRIES = 100_000
 #: rating list the web app redraws on every interaction stays responsive (docs/BENCHMARKS.md).
 HISTORY_MAX_RATINGS = 100
 
-Files = Source | Iterable[Source]
+#: What ``read`` takes as files: paths, ``(name, bytes)`` uploads, or a history already parsed
+#: (``read_sources``, e.g. in a worker process).
+Files = Source | Iterable[Source] | ParsedHistory
 
 
 class InvalidHistoryError(InvalidRequestError):
@@ -50,6 +54,20 @@ class InvalidHistoryError(InvalidRequestError):
     def __init__(self, message: str, too_large: bool = False) -> None:
         super().__init__(message, "history")
         self.too_large = too_large
+
+
+@contextmanager
+def history_errors() -> Iterator[None]:
+    """Turn the core's errors (and unreadable paths) into :class:`InvalidHistoryError`."""
+    try:
+        yield
+    except HistoryTooLargeError as exc:
+        raise InvalidHistoryError(str(exc), too_large=True) from None
+    except HistoryFormatError as exc:
+        raise InvalidHistoryError(str(exc)) from None
+    except OSError as exc:  # a path that exists but cannot be read
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise InvalidHistoryError(f"{where}cannot be read ({exc.strerror or exc})") from None
 
 
 class HistoryService:
@@ -76,25 +94,21 @@ class HistoryService:
         entries: Sequence[Mapping[str, Any]] | None = None,
         progress: Progress | None = None,
     ) -> HistoryImport:
-        """Import ``files`` (paths or ``(name, bytes)`` uploads, zips opened) or ``entries``
-        (``[{"name", "plays"}]`` / ``[{"artist_id", "plays"}]``): exactly one of the two.
+        """Import ``files`` (paths or ``(name, bytes)`` uploads, zips opened, or a
+        :class:`~artistrec.history.ParsedHistory`) or ``entries`` (``[{"name", "plays"}]`` /
+        ``[{"artist_id", "plays"}]``): exactly one of the two.
 
         ``progress(done, total)`` is called after each file. Raises
         :class:`InvalidHistoryError`, or :class:`UnknownArtistError` for an entry's unknown id.
         """
         if (files is None) == (entries is None):
             raise InvalidRequestError("give either history files or history entries", "history")
-        try:
+        with history_errors():
             if entries is not None:
                 return self._read_entries(entries)
+            if isinstance(files, ParsedHistory):
+                return self.importer.from_parsed(files)
             return self.importer.from_files(files, progress)
-        except HistoryTooLargeError as exc:
-            raise InvalidHistoryError(str(exc), too_large=True) from None
-        except HistoryFormatError as exc:
-            raise InvalidHistoryError(str(exc)) from None
-        except OSError as exc:  # a path that exists but cannot be read
-            where = f"{exc.filename}: " if exc.filename else ""
-            raise InvalidHistoryError(f"{where}cannot be read ({exc.strerror or exc})") from None
 
     def _read_entries(self, entries: Sequence[Mapping[str, Any]]) -> HistoryImport:
         if isinstance(entries, Sequence) and len(entries) > MAX_HISTORY_ENTRIES:

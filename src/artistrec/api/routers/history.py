@@ -4,10 +4,12 @@
 The route has its own body limit, :data:`MAX_HISTORY_BODY` (100 MB; every other route keeps the
 API's 1 MiB), registered through :data:`BODY_LIMITS`. The body is held in memory and never
 written anywhere: the multipart form is parsed here with python-multipart, not by Starlette's
-form parser, which spools files over 1 MB to temporary files on disk. Parsing, matching and the
-fold-in (about a second of CPU for a large export) run in the thread pool, never on the event
-loop, at most :data:`MAX_CONCURRENT_IMPORTS` at a time per process: a request waits for a slot
-before its body is read, so at most that many bodies are held at once.
+form parser, which spools files over 1 MB to temporary files on disk. No CPU work runs on the
+event loop: uploads over :data:`PROCESS_PARSE_BYTES` are parsed in a worker process (decoding
+one 13 MB Spotify JSON file holds the GIL for ~150 ms, which a thread would not hide from the
+event loop), smaller ones in the thread pool; matching and the fold-in run in the thread pool
+(short GIL holds). At most :data:`MAX_CONCURRENT_IMPORTS` imports run at a time per process: a
+request waits for a slot before its body is read, so at most that many bodies are held at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import anyio
+import anyio.to_process
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -26,10 +29,10 @@ from starlette.requests import ClientDisconnect
 
 from artistrec.api.errors import ApiError, error_response
 from artistrec.api.schemas import ErrorOut, RecommendationOut
-from artistrec.history import FORMATS, MAX_FILE_BYTES
+from artistrec.history import FORMATS, MAX_FILE_BYTES, ParsedHistory, read_sources
 from artistrec.history.formats import MAX_PLAYS
 from artistrec.service import MAX_HISTORY_ENTRIES, MAX_K, InvalidHistoryError, RecommenderService
-from artistrec.service.history import HISTORY_MAX_RATINGS
+from artistrec.service.history import HISTORY_MAX_RATINGS, history_errors
 
 PATH = "/history"
 #: Largest request body ``POST /history`` takes (the files together, with the form's framing).
@@ -38,6 +41,9 @@ MAX_HISTORY_BODY = MAX_FILE_BYTES
 BODY_LIMITS: dict[str, int] = {PATH: MAX_HISTORY_BODY}
 #: History imports one process runs at once; more wait (memory: each holds its body).
 MAX_CONCURRENT_IMPORTS = 2
+#: Uploads of more bytes than this are parsed in a worker process (anyio.to_process: started on
+#: first use, reused, stopped after 5 idle minutes); smaller ones in the thread pool.
+PROCESS_PARSE_BYTES = 1 << 20
 #: Most files one multipart upload may hold (a zip counts as one).
 MAX_UPLOAD_FILES = 100
 #: The multipart field that carries the files.
@@ -224,21 +230,50 @@ async def import_history(
     with the ratings the recommendations come from.
     """
     svc: RecommenderService = request.app.state.service
-    kind = _content_kind(request.headers.get("content-type", ""))
+    content_type = request.headers.get("content-type", "")
+    kind = _content_kind(content_type)
+    await run_in_threadpool(svc.model, model)  # a bad model name fails before any reading
     async with _slots(request):
         try:
             body = await request.body()
         except ClientDisconnect:
             raise ApiError(400, "client_disconnected", "the client closed the connection") from None
         try:
-            result = await run_in_threadpool(
-                _import, svc, kind, request.headers.get("content-type", ""), body, k, model, novelty
-            )
+            if kind == "json":
+                entries = await run_in_threadpool(_entries, body)
+                del body
+                result = await run_in_threadpool(_recommend, svc, None, entries, k, model, novelty)
+            else:
+                files = await run_in_threadpool(parse_files, content_type, body)
+                del body
+                parsed = await _parse(files)
+                del files
+                result = await run_in_threadpool(_recommend, svc, parsed, None, k, model, novelty)
         except InvalidHistoryError as exc:
             if exc.too_large:
                 return error_response(413, "history_too_large", str(exc), fields=["history"])
             return error_response(422, "invalid_history", str(exc), fields=["history"])
     return JSONResponse(result)
+
+
+async def _parse(files: list[tuple[str, bytes]]) -> ParsedHistory:
+    """Read the uploaded files: in a worker process when they are large, else in a thread."""
+    with history_errors():
+        if sum(len(data) for _, data in files) > PROCESS_PARSE_BYTES:
+            return await anyio.to_process.run_sync(read_sources, files)
+        return await run_in_threadpool(read_sources, files)
+
+
+def _recommend(
+    svc: RecommenderService,
+    parsed: ParsedHistory | None,
+    entries: list[Any] | None,
+    k: int,
+    model: str,
+    novelty: float,
+) -> dict[str, Any]:
+    """Match, fold in and recommend (in a worker thread)."""
+    return svc.import_history(parsed, entries=entries, k=k, model=model, novelty=novelty)
 
 
 def _slots(request: Request) -> anyio.Semaphore:
@@ -263,23 +298,6 @@ def _content_kind(content_type: str) -> str:
         f"send the history as multipart/form-data (files in the field '{FILES_FIELD}') or as "
         'application/json (a list of {"name" or "artist_id", "plays"})',
     )
-
-
-def _import(
-    svc: RecommenderService,
-    kind: str,
-    content_type: str,
-    body: bytes,
-    k: int,
-    model: str,
-    novelty: float,
-) -> dict[str, Any]:
-    """Parse the body and import it (in a worker thread)."""
-    if kind == "json":
-        return svc.import_history(entries=_entries(body), k=k, model=model, novelty=novelty)
-    files = parse_files(content_type, body)
-    del body
-    return svc.import_history(files, k=k, model=model, novelty=novelty)
 
 
 def _entries(body: bytes) -> list[Any]:
