@@ -51,7 +51,9 @@ def make_export(
     n_known = int(n_artists * known)
     listeners = ds.artist_listeners().astype(np.float64)
     p = (listeners + 1) / (listeners + 1).sum()
-    picked = [str(n) for n in ds.artist_names[rng.choice(ds.n_artists, n_known, replace=False, p=p)]]
+    picked = [
+        str(n) for n in ds.artist_names[rng.choice(ds.n_artists, n_known, replace=False, p=p)]
+    ]
     picked = [variant(n, rng) if rng.random() < 1 / 3 else n for n in picked]
     syll = ["ka", "ri", "mo", "ne", "la", "tor", "vin", "el", "son", "dar", "qu", "zel", "ph"]
     unknown = [

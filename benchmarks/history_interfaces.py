@@ -6,7 +6,9 @@ The export is :func:`history_import.make_export`'s 100,000-stream Spotify histor
    and the fold-in alone (``recommend_for_ratings``) for the history's N most played artists.
 2. HTTP: a real ``artistrec serve`` process; ``POST /history`` with the four files (multipart),
    and ``GET /health`` polled every 20 ms by another connection while the import runs, against
-   the same poll on the idle server (is the event loop free while an import runs?).
+   the same poll on the idle server (is the event loop free while an import runs?). Twice, the
+   files parsed in a worker process (as served) and in a thread (``PROCESS_PARSE_BYTES``
+   raised), alternating, so the two are compared under the same machine load.
 3. Web app (Streamlit AppTest, in process): the "Import" click (import + redraw), then a redraw
    with the imported rating list (100 sliders) against one with 3 hand-added artists.
 
@@ -90,13 +92,16 @@ def _poll(url: str, stop: threading.Event, out: list[float]) -> None:
             time.sleep(0.02)
 
 
-def bench_http(files: list[tuple[str, bytes]], repeats: int) -> None:
+def bench_http(files: list[tuple[str, bytes]], repeats: int, where: str) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    limit = "1 << 20" if where == "process" else "1 << 40"
+    code = (
+        f"from artistrec.api.routers import history; history.PROCESS_PARSE_BYTES = {limit}\n"
+        f"from artistrec.cli import app; app(['serve', '--port', '{port}'])"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "artistrec.cli", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 600
@@ -132,8 +137,8 @@ def bench_http(files: list[tuple[str, bytes]], repeats: int) -> None:
                 r.raise_for_status()
         mb = sum(len(b) for _, b in files) / 2**20
         print(
-            f"POST /history ({mb:.0f} MB multipart, 4 files) over {repeats} runs: median wall "
-            f"{np.median(walls):.2f} s, max {np.max(walls):.2f} s"
+            f"POST /history ({mb:.0f} MB multipart, 4 files; parsed in a {where}) over {repeats} "
+            f"runs: median wall {np.median(walls):.2f} s, max {np.max(walls):.2f} s"
         )
         print(f"  GET /health every 20 ms, idle server:       {_stats(idle)}")
         print(f"  GET /health every 20 ms, during the imports: {_stats(busy)}")
@@ -192,7 +197,9 @@ def main() -> None:
     print(f"export: {args.streams:,} streams, {len(artists):,} artists, {len(files)} files")
     bench_service(svc, files, args.repeats)
     if not args.skip_http:
-        bench_http(files, args.repeats)
+        for _ in range(2):
+            for where in ("process", "thread"):
+                bench_http(files, args.repeats, where)
     if not args.skip_app:
         bench_app(files, args.repeats)
 

@@ -323,7 +323,7 @@ def test_large_uploads_are_parsed_in_a_worker_process(
     big = samples.spotify_extended(streams)[0]
     resp = client.post("/history", params={"k": 2}, files=upload({"h.json": big}))
     assert resp.status_code == 200, resp.text
-    assert calls == ["read_sources"]
+    assert calls == ["read_upload"]
     assert [r["artist_id"] for r in resp.json()["ratings"]] == [a]
     assert resp.json()["read"]["plays"] == streams.plays()[name]
     broken = big[: len(big) // 2]
@@ -333,6 +333,9 @@ def test_large_uploads_are_parsed_in_a_worker_process(
         "invalid_history",
         "h.json: not valid JSON",
     )
+    wrong_field = client.post("/history", files=[("other", ("h.json", big, "text/plain"))])
+    assert_error(wrong_field, 422, "invalid_history", "unexpected form field 'other'")
+    assert calls == ["read_upload"] * 3
 
 
 def test_openapi_documents_both_bodies_and_the_answer(client: TestClient) -> None:

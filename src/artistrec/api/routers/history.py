@@ -5,10 +5,10 @@ The route has its own body limit, :data:`MAX_HISTORY_BODY` (100 MB; every other 
 API's 1 MiB), registered through :data:`BODY_LIMITS`. The body is held in memory and never
 written anywhere: the multipart form is parsed here with python-multipart, not by Starlette's
 form parser, which spools files over 1 MB to temporary files on disk. No CPU work runs on the
-event loop: uploads over :data:`PROCESS_PARSE_BYTES` are parsed in a worker process (decoding
-one 13 MB Spotify JSON file holds the GIL for ~150 ms, which a thread would not hide from the
-event loop), smaller ones in the thread pool; matching and the fold-in run in the thread pool
-(short GIL holds). At most :data:`MAX_CONCURRENT_IMPORTS` imports run at a time per process: a
+event loop: uploads over :data:`PROCESS_PARSE_BYTES` are parsed (the multipart form, then the
+files) in a worker process, as decoding one 13 MB Spotify JSON file holds the GIL for 150-350 ms,
+which a thread would not hide from the event loop; smaller ones in the thread pool. Matching and
+the fold-in run in the thread pool (short GIL holds). At most :data:`MAX_CONCURRENT_IMPORTS` imports run at a time per process: a
 request waits for a slot before its body is read, so at most that many bodies are held at once.
 """
 
@@ -244,10 +244,8 @@ async def import_history(
                 del body
                 result = await run_in_threadpool(_recommend, svc, None, entries, k, model, novelty)
             else:
-                files = await run_in_threadpool(parse_files, content_type, body)
+                parsed = await _read_upload(content_type, body)
                 del body
-                parsed = await _parse(files)
-                del files
                 result = await run_in_threadpool(_recommend, svc, parsed, None, k, model, novelty)
         except InvalidHistoryError as exc:
             if exc.too_large:
@@ -256,12 +254,31 @@ async def import_history(
     return JSONResponse(result)
 
 
-async def _parse(files: list[tuple[str, bytes]]) -> ParsedHistory:
-    """Read the uploaded files: in a worker process when they are large, else in a thread."""
-    with history_errors():
-        if sum(len(data) for _, data in files) > PROCESS_PARSE_BYTES:
-            return await anyio.to_process.run_sync(read_sources, files)
-        return await run_in_threadpool(read_sources, files)
+async def _read_upload(content_type: str, body: bytes) -> ParsedHistory:
+    """The uploaded files, parsed: in a worker process when the body is large, else in a
+    thread. The worker answers with plain data (:func:`read_upload`); errors are raised here."""
+    if len(body) > PROCESS_PARSE_BYTES:
+        kind, value = await anyio.to_process.run_sync(read_upload, content_type, body)
+    else:
+        kind, value = await run_in_threadpool(read_upload, content_type, body)
+    if kind == "api_error":
+        raise ApiError(*value)
+    if kind == "invalid":
+        raise InvalidHistoryError(value[0], too_large=value[1])
+    return value
+
+
+def read_upload(content_type: str, body: bytes) -> tuple[str, Any]:
+    """A multipart body -> ``("ok", ParsedHistory)``, or ``("api_error", (status, code,
+    message))`` / ``("invalid", (message, too_large))``: plain data, so the answer crosses a
+    process boundary unchanged."""
+    try:
+        with history_errors():
+            return "ok", read_sources(parse_files(content_type, body))
+    except ApiError as exc:
+        return "api_error", (exc.status, exc.code, exc.message)
+    except InvalidHistoryError as exc:
+        return "invalid", (str(exc), exc.too_large)
 
 
 def _recommend(
