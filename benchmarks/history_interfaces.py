@@ -6,10 +6,12 @@ The export is :func:`history_import.make_export`'s 100,000-stream Spotify histor
    and the fold-in alone (``recommend_for_ratings``) for the history's N most played artists.
 2. HTTP: a real ``artistrec serve`` process; ``POST /history`` with the four files (multipart),
    and ``GET /health`` polled every 20 ms by another connection while the import runs, against
-   the same poll on the idle server (is the event loop free while an import runs?). Twice, the
-   files parsed in a worker process (as served) and in a thread (``PROCESS_PARSE_BYTES``
-   raised), alternating, so the two are compared under the same machine load.
-3. Web app (Streamlit AppTest, in process): the "Import" click (import + redraw), then a redraw
+   the same poll on the idle server (is the event loop free while an import runs?).
+3. GIL holds by step (in process): a thread runs one step of a ``POST /history`` while the
+   main thread sleeps 1 ms in a loop; a late wake-up is the time the step held the GIL (what
+   an event loop thread would wait). Steps: the multipart parse, reading the files (JSON
+   decoded item by item, as served, and with one ``json.loads`` per file), matching + fold-in.
+4. Web app (Streamlit AppTest, in process): the "Import" click (import + redraw), then a redraw
    with the imported rating list (100 sliders) against one with 3 hand-added artists.
 
 Usage::
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -69,12 +72,16 @@ def bench_service(svc: RecommenderService, files: list[tuple[str, bytes]], repea
             break
         top = {a: levels[a] for a in ids[:n]}
         rest = ids[n:]
-        times = []
+        walls, cpus = [], []
         for _ in range(20):
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             svc.recommend_for_ratings(top, 10, rest)
-            times.append((time.perf_counter() - t0) * 1000)
-        print(f"  fold-in from the {n:>4} most played (the rest excluded): {_stats(times)}")
+            walls.append((time.perf_counter() - t0) * 1000)
+            cpus.append((time.thread_time() - c0) * 1000)
+        print(
+            f"  fold-in from the {n:>4} most played (the rest excluded): CPU p50 "
+            f"{np.median(cpus):.1f} ms; wall {_stats(walls)}"
+        )
 
 
 def _free_port() -> int:
@@ -92,16 +99,13 @@ def _poll(url: str, stop: threading.Event, out: list[float]) -> None:
             time.sleep(0.02)
 
 
-def bench_http(files: list[tuple[str, bytes]], repeats: int, where: str) -> None:
+def bench_http(files: list[tuple[str, bytes]], repeats: int) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    limit = "1 << 20" if where == "process" else "1 << 40"
-    code = (
-        f"from artistrec.api.routers import history; history.PROCESS_PARSE_BYTES = {limit}\n"
-        f"from artistrec.cli import app; app(['serve', '--port', '{port}'])"
-    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "artistrec.cli", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 600
@@ -137,14 +141,65 @@ def bench_http(files: list[tuple[str, bytes]], repeats: int, where: str) -> None
                 r.raise_for_status()
         mb = sum(len(b) for _, b in files) / 2**20
         print(
-            f"POST /history ({mb:.0f} MB multipart, 4 files; parsed in a {where}) over {repeats} "
-            f"runs: median wall {np.median(walls):.2f} s, max {np.max(walls):.2f} s"
+            f"POST /history ({mb:.0f} MB multipart, 4 files) over {repeats} runs: median wall "
+            f"{np.median(walls):.2f} s, max {np.max(walls):.2f} s"
         )
         print(f"  GET /health every 20 ms, idle server:       {_stats(idle)}")
         print(f"  GET /health every 20 ms, during the imports: {_stats(busy)}")
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def _ticks_while(work: Callable[[], object]) -> np.ndarray:
+    """Late wake-ups (ms) of a 1 ms sleep loop in this thread while ``work`` runs in another."""
+    out: list[float] = []
+    t = threading.Thread(target=work)
+    t.start()
+    while t.is_alive():
+        t0 = time.perf_counter()
+        time.sleep(0.001)
+        out.append((time.perf_counter() - t0) * 1000)
+    t.join()
+    return np.asarray(out)
+
+
+def bench_gil(svc: RecommenderService, files: list[tuple[str, bytes]], repeats: int) -> None:
+    from artistrec.api.routers.history import parse_files
+    from artistrec.history import formats, read_sources
+
+    def read_whole() -> None:  # one json.loads per file, as before item-wise decoding
+        saved = formats.JSON_ITEMWISE_CHARS
+        formats.JSON_ITEMWISE_CHARS = 1 << 40
+        try:
+            read_sources(files)
+        finally:
+            formats.JSON_ITEMWISE_CHARS = saved
+
+    request = httpx.Request(
+        "POST", "http://x/history", files=[("files", (n, b, "application/json")) for n, b in files]
+    )
+    body, ctype = request.read(), request.headers["content-type"]
+    parsed = read_sources(files)
+
+    def match() -> None:
+        ratings, exclude = fold_in(svc.read_history(parsed))
+        svc.recommend_for_ratings(ratings, 10, exclude)
+
+    steps = {
+        "idle (sleep 2 s)": lambda: time.sleep(2),
+        "multipart parse": lambda: parse_files(ctype, body),
+        "read the files (item-wise JSON)": lambda: read_sources(files),
+        "read the files (json.loads)": read_whole,
+        "match + fold-in": match,
+    }
+    print("GIL holds seen by a 1 ms sleep loop in another thread (late wake-ups):")
+    for label, work in steps.items():
+        late = np.concatenate([_ticks_while(work) for _ in range(repeats)])
+        print(
+            f"  {label:<32} max {late.max():6.1f} ms, p99 {np.percentile(late, 99):6.1f} ms, "
+            f"wake-ups later than 50 ms: {(late > 50).sum() / repeats:.1f} per run"
+        )
 
 
 def bench_app(files: list[tuple[str, bytes]], repeats: int) -> None:
@@ -196,10 +251,9 @@ def main() -> None:
     files, artists = make_export(svc.dataset, args.streams, 4_000, 0.6, 4)
     print(f"export: {args.streams:,} streams, {len(artists):,} artists, {len(files)} files")
     bench_service(svc, files, args.repeats)
+    bench_gil(svc, files, args.repeats)
     if not args.skip_http:
-        for _ in range(2):
-            for where in ("process", "thread"):
-                bench_http(files, args.repeats, where)
+        bench_http(files, args.repeats)
     if not args.skip_app:
         bench_app(files, args.repeats)
 

@@ -278,3 +278,65 @@ def test_single_source_and_progress(tmp_path, streams) -> None:  # noqa: ANN001
     calls: list[tuple[int, int]] = []
     read_sources([one, one, p], progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[1, 2, {"a": [1, 2]}, "x"]',
+        " [ ] ",
+        "[1 2]",
+        "[1,]",
+        "[1,2",
+        "[1,2] x",
+        "[",
+        '[{"a":1,}]',
+        '\n[\n {"a": 1},\n {"b": tru}\n]\n',
+        "[1]\n\n",
+        '{"a": 1}',
+        "[,1]",
+        "[1,,2]",
+        "[1]]",
+    ],
+)
+def test_itemwise_json_is_json_loads(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Long lists are decoded item by item (the GIL is given up between items): same values,
+    same errors at the same places."""
+
+    def outcome(loads):  # noqa: ANN001, ANN202
+        try:
+            return "ok", loads(text)
+        except json.JSONDecodeError as e:
+            return "error", e.msg, e.lineno, e.colno
+
+    monkeypatch.setattr(fmt, "JSON_ITEMWISE_CHARS", 0)
+    assert outcome(fmt.loads_json) == outcome(json.loads)
+
+
+def test_a_long_spotify_file_is_read_itemwise(streams, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    data = samples.spotify_extended(streams)[0]
+    whole = parse_bytes("h.json", data)
+    monkeypatch.setattr(fmt, "JSON_ITEMWISE_CHARS", 1000)
+    calls = []
+    real = fmt._DECODER.raw_decode
+
+    class Spy:
+        def raw_decode(self, s, idx=0):  # noqa: ANN001, ANN201
+            calls.append(idx)
+            return real(s, idx)
+
+    monkeypatch.setattr(fmt, "_DECODER", Spy())
+    itemwise = parse_bytes("h.json", data)
+    assert len(calls) == len(streams.artist)  # one call per stream
+
+    def plays(f) -> dict[str, int]:  # noqa: ANN001
+        return dict(zip(f.plays["artist"], f.plays["plays"].astype(int), strict=True))
+
+    assert plays(itemwise) == plays(whole) == streams.plays()
+    assert (itemwise.rows, itemwise.skipped_rows, itemwise.short_streams) == (
+        whole.rows,
+        whole.skipped_rows,
+        whole.short_streams,
+    )
+    with pytest.raises(HistoryFormatError, match=r"h\.json: not valid JSON: Expecting .* line"):
+        parse_bytes("h.json", data[: len(data) // 2])

@@ -5,11 +5,12 @@ The route has its own body limit, :data:`MAX_HISTORY_BODY` (100 MB; every other 
 API's 1 MiB), registered through :data:`BODY_LIMITS`. The body is held in memory and never
 written anywhere: the multipart form is parsed here with python-multipart, not by Starlette's
 form parser, which spools files over 1 MB to temporary files on disk. No CPU work runs on the
-event loop: uploads over :data:`PROCESS_PARSE_BYTES` are parsed (the multipart form, then the
-files) in a worker process, as decoding one 13 MB Spotify JSON file holds the GIL for 150-350 ms,
-which a thread would not hide from the event loop; smaller ones in the thread pool. Matching and
-the fold-in run in the thread pool (short GIL holds). At most :data:`MAX_CONCURRENT_IMPORTS` imports run at a time per process: a
-request waits for a slot before its body is read, so at most that many bodies are held at once.
+event loop: parsing, matching and the fold-in (about a second of CPU for a large export) run in
+the thread pool, in steps that give the GIL up often (the form is fed to the parser 1 MiB at a
+time; long JSON files are decoded item by item, :func:`artistrec.history.formats.loads_json`),
+so the event loop keeps answering. At most :data:`MAX_CONCURRENT_IMPORTS` imports run at a time
+per process: a request waits for a slot before its body is read, so at most that many bodies
+are held at once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import anyio
-import anyio.to_process
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -29,10 +29,10 @@ from starlette.requests import ClientDisconnect
 
 from artistrec.api.errors import ApiError, error_response
 from artistrec.api.schemas import ErrorOut, RecommendationOut
-from artistrec.history import FORMATS, MAX_FILE_BYTES, ParsedHistory, read_sources
+from artistrec.history import FORMATS, MAX_FILE_BYTES
 from artistrec.history.formats import MAX_PLAYS
 from artistrec.service import MAX_HISTORY_ENTRIES, MAX_K, InvalidHistoryError, RecommenderService
-from artistrec.service.history import HISTORY_MAX_RATINGS, history_errors
+from artistrec.service.history import HISTORY_MAX_RATINGS
 
 PATH = "/history"
 #: Largest request body ``POST /history`` takes (the files together, with the form's framing).
@@ -41,14 +41,12 @@ MAX_HISTORY_BODY = MAX_FILE_BYTES
 BODY_LIMITS: dict[str, int] = {PATH: MAX_HISTORY_BODY}
 #: History imports one process runs at once; more wait (memory: each holds its body).
 MAX_CONCURRENT_IMPORTS = 2
-#: Uploads of more bytes than this are parsed in a worker process (anyio.to_process: started on
-#: first use, reused, stopped after 5 idle minutes); smaller ones in the thread pool.
-PROCESS_PARSE_BYTES = 1 << 20
 #: Most files one multipart upload may hold (a zip counts as one).
 MAX_UPLOAD_FILES = 100
 #: The multipart field that carries the files.
 FILES_FIELD = "files"
 _MAX_FILE_NAME = 200
+_FEED_BYTES = 1 << 20
 
 router = APIRouter(tags=["history"])
 
@@ -244,9 +242,9 @@ async def import_history(
                 del body
                 result = await run_in_threadpool(_recommend, svc, None, entries, k, model, novelty)
             else:
-                parsed = await _read_upload(content_type, body)
+                files = await run_in_threadpool(parse_files, content_type, body)
                 del body
-                result = await run_in_threadpool(_recommend, svc, parsed, None, k, model, novelty)
+                result = await run_in_threadpool(_recommend, svc, files, None, k, model, novelty)
         except InvalidHistoryError as exc:
             if exc.too_large:
                 return error_response(413, "history_too_large", str(exc), fields=["history"])
@@ -254,43 +252,16 @@ async def import_history(
     return JSONResponse(result)
 
 
-async def _read_upload(content_type: str, body: bytes) -> ParsedHistory:
-    """The uploaded files, parsed: in a worker process when the body is large, else in a
-    thread. The worker answers with plain data (:func:`read_upload`); errors are raised here."""
-    if len(body) > PROCESS_PARSE_BYTES:
-        kind, value = await anyio.to_process.run_sync(read_upload, content_type, body)
-    else:
-        kind, value = await run_in_threadpool(read_upload, content_type, body)
-    if kind == "api_error":
-        raise ApiError(*value)
-    if kind == "invalid":
-        raise InvalidHistoryError(value[0], too_large=value[1])
-    return value
-
-
-def read_upload(content_type: str, body: bytes) -> tuple[str, Any]:
-    """A multipart body -> ``("ok", ParsedHistory)``, or ``("api_error", (status, code,
-    message))`` / ``("invalid", (message, too_large))``: plain data, so the answer crosses a
-    process boundary unchanged."""
-    try:
-        with history_errors():
-            return "ok", read_sources(parse_files(content_type, body))
-    except ApiError as exc:
-        return "api_error", (exc.status, exc.code, exc.message)
-    except InvalidHistoryError as exc:
-        return "invalid", (str(exc), exc.too_large)
-
-
 def _recommend(
     svc: RecommenderService,
-    parsed: ParsedHistory | None,
+    files: list[tuple[str, bytes]] | None,
     entries: list[Any] | None,
     k: int,
     model: str,
     novelty: float,
 ) -> dict[str, Any]:
-    """Match, fold in and recommend (in a worker thread)."""
-    return svc.import_history(parsed, entries=entries, k=k, model=model, novelty=novelty)
+    """Read, match, fold in and recommend (in a worker thread)."""
+    return svc.import_history(files, entries=entries, k=k, model=model, novelty=novelty)
 
 
 def _slots(request: Request) -> anyio.Semaphore:
@@ -395,7 +366,8 @@ def parse_files(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
     parts = _Parts()
     try:
         parser = MultipartParser(boundary, parts.callbacks())
-        parser.write(body)
+        for start in range(0, len(body), _FEED_BYTES):  # the GIL is given up between pieces
+            parser.write(body[start : start + _FEED_BYTES])
         parser.finalize()
     except ApiError:
         raise
