@@ -357,8 +357,8 @@ def loads_json(text: str) -> Any:
     One ``json.loads`` of a 13 MB Spotify file is a single C call that holds the GIL for its
     whole ~60 ms of CPU (several times that on a busy machine), so a server importing a history
     in a worker thread stops answering for that long; between items the GIL is given up. The
-    result and the errors (message, line, column) are the same as ``json.loads``'s; the
-    decoding costs about 1.6 times the CPU.
+    result and the errors (message, line, column) are the same as ``json.loads``'s; a
+    100,000-stream import costs ~0.2 s more CPU (docs/BENCHMARKS.md).
     """
     if len(text) <= JSON_ITEMWISE_CHARS:
         return json.loads(text)
