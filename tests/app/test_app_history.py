@@ -206,3 +206,20 @@ def test_large_imports_show_progress(make_app, svc, monkeypatch: pytest.MonkeyPa
     _import(at, files)
     assert calls == [(1, 3), (2, 3), (3, 3)]
     assert "Read 33 plays of 1 artist from 3 files." in _text(at)
+
+
+def test_a_second_import_adds_to_the_first(make_app, svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    strict = HistoryImporter(svc.catalogue.matcher, svc.catalogue.ids, confident_score=100)
+    monkeypatch.setattr(svc.history, "_importer", strict)
+    at = make_app()
+    _use_popularity(at)
+    top = _popular(svc, 16)
+    _import(at, {"a.csv": samples.plays_table({top[0][1]: 30, top[1][1] + "x": 3})})
+    _import(at, {"b.csv": samples.plays_table({top[2][1]: 30})})
+    assert list(at.session_state["picked"]) == [top[0][0], top[2][0]]
+    # the first import's match to confirm is still listed, and still not recommended
+    assert "Close matches to confirm (1;" in _text(at)
+    assert card_names(at) == [n for _, n in top[3:15]]
+    at.button(key="history_forget").click().run()
+    assert not at.session_state["picked"]
+    assert card_names(at)[0] == top[0][1]  # nothing of either history is left out any more

@@ -19,7 +19,7 @@ import streamlit as st
 
 from artistrec.app.common import md
 from artistrec.history import MAX_FILE_BYTES
-from artistrec.service import InvalidRequestError, RecommenderService
+from artistrec.service import MAX_EXCLUDE, InvalidRequestError, RecommenderService
 from artistrec.service.history import fold_in
 
 #: Unmatched names written out in the summary (the most played); the table lists them all.
@@ -69,9 +69,12 @@ def _import(svc: RecommenderService, files: list[Any], add: Add) -> None:
     names = {r.artist_id: r.name for r in result.ratings}
     for artist_id, level in ratings.items():
         add(artist_id, names[artist_id], level)
-    ss[_ADDED] = dict.fromkeys(ratings)
-    ss[_EXCLUDE] = dict.fromkeys(exclude)
-    ss[_PENDING] = list(result.to_confirm)
+    # a second import adds to the first (its summary replaces the first one's)
+    ss[_ADDED] = {**ss.get(_ADDED, {}), **dict.fromkeys(ratings)}
+    ss[_EXCLUDE] = dict.fromkeys([*ss.get(_EXCLUDE, {}), *exclude][:MAX_EXCLUDE])
+    names_now = {c["name"] for c in result.to_confirm}
+    older = [c for c in ss.get(_PENDING, []) if c["name"] not in names_now]
+    ss[_PENDING] = [*result.to_confirm, *older]
     kinds: dict[str, int] = {}
     for r in result.ratings:
         kinds[r.match] = kinds.get(r.match, 0) + 1
