@@ -147,6 +147,14 @@ def test_import_listening_history_in_the_browser(app_server) -> None:  # noqa: A
                 wait_idle(page)
                 assert "Eminem" not in browser_card_names(page)
 
+            # the panel stays open while the page around it changes (a search adds buttons)
+            search = page.get_by_role("textbox", name="Search the catalogue")
+            search.fill("zzqxjw")
+            search.press("Enter")
+            main.get_by_text(re.compile("zzqxjw")).first.wait_for()  # the page answers it
+            wait_idle(page)
+            assert main.get_by_text(re.compile(r"Matched 3 artists")).is_visible()
+
             # an imported artist is removed like a hand-added one
             first = artists[0][1]
             slider = page.locator('[data-testid="stSlider"]', has_text=first)
