@@ -24,7 +24,6 @@ from artistrec.history import (
     HistoryImport,
     HistoryImporter,
     HistoryTooLargeError,
-    ParsedHistory,
     parse_entries,
 )
 from artistrec.history.formats import Progress, Source
@@ -41,9 +40,8 @@ MAX_HISTORY_ENTRIES = 100_000
 #: rating list the web app redraws on every interaction stays responsive (docs/BENCHMARKS.md).
 HISTORY_MAX_RATINGS = 100
 
-#: What ``read`` takes as files: paths, ``(name, bytes)`` uploads, or a history already parsed
-#: (``read_sources``, e.g. in a worker process).
-Files = Source | Iterable[Source] | ParsedHistory
+#: What ``read`` takes as files: a path or ``(name, bytes)`` upload, or several.
+Files = Source | Iterable[Source]
 
 
 class InvalidHistoryError(InvalidRequestError):
@@ -94,9 +92,8 @@ class HistoryService:
         entries: Sequence[Mapping[str, Any]] | None = None,
         progress: Progress | None = None,
     ) -> HistoryImport:
-        """Import ``files`` (paths or ``(name, bytes)`` uploads, zips opened, or a
-        :class:`~artistrec.history.ParsedHistory`) or ``entries`` (``[{"name", "plays"}]`` /
-        ``[{"artist_id", "plays"}]``): exactly one of the two.
+        """Import ``files`` (paths or ``(name, bytes)`` uploads, zips opened) or ``entries``
+        (``[{"name", "plays"}]`` / ``[{"artist_id", "plays"}]``): exactly one of the two.
 
         ``progress(done, total)`` is called after each file. Raises
         :class:`InvalidHistoryError`, or :class:`UnknownArtistError` for an entry's unknown id.
@@ -106,8 +103,6 @@ class HistoryService:
         with history_errors():
             if entries is not None:
                 return self._read_entries(entries)
-            if isinstance(files, ParsedHistory):
-                return self.importer.from_parsed(files)
             return self.importer.from_files(files, progress)
 
     def _read_entries(self, entries: Sequence[Mapping[str, Any]]) -> HistoryImport:

@@ -232,8 +232,8 @@ async def import_history(
     kind = _content_kind(content_type)
     await run_in_threadpool(svc.model, model)  # a bad model name fails before any reading
     async with _slots(request):
-        try:
-            body = await request.body()
+        try:  # not request.body(): the request would keep the bytes until it is answered
+            body = b"".join([chunk async for chunk in request.stream()])
         except ClientDisconnect:
             raise ApiError(400, "client_disconnected", "the client closed the connection") from None
         try:
