@@ -348,4 +348,3 @@ class EmbeddingSimilarityMixin:
         else:
             scores = emb @ emb[artist]
         return scores
-

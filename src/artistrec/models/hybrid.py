@@ -81,7 +81,9 @@ class Hybrid(Recommender):
     min_listeners: int = param(
         3, "artists with fewer training listeners are not modelled by EASE/DLAE (kNN/ALS are)", ge=1
     )
-    tag_weight: float = param(40.0, "weight of the tag pseudo-user rows in EASE's Gram matrix", ge=0)
+    tag_weight: float = param(
+        40.0, "weight of the tag pseudo-user rows in EASE's Gram matrix", ge=0
+    )
     friend_direct: float = param(
         0.05, "known users: weight of the mean friend's profile added to the scores", ge=0
     )

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+
 class ParameterError(ValueError):
     """A hyper-parameter has an unknown name or a value outside what the model accepts."""
 

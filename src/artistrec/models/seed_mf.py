@@ -125,7 +125,9 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
         0.0, "share of observed levels kept out of training to record a held-out loss", ge=0, lt=1
     )
     fold_in: str = param(
-        "exact", "new-user vector: exact ridge solve or the original's r @ V", choices=("exact", "dot")
+        "exact",
+        "new-user vector: exact ridge solve or the original's r @ V",
+        choices=("exact", "dot"),
     )
     random_state: int = param(0, "seed of the initialisation and the hold-out draw", ge=0)
 
