@@ -105,7 +105,9 @@ def test_harness_excludes_training_and_valid_artists(synthetic_ds) -> None:
     assert recs.shape == (users.size, 5)
     assert not hit_matrix(recs, exclude[users]).any()  # dropped (-1 fills the list's end)
     assert (recs >= 0).any(axis=1).sum() < users.size  # the cheater wasted its slots
-    honest = recommend_known(Honest().fit(synthetic_ds.with_interactions(r.train)), users, 5, exclude)
+    honest = recommend_known(
+        Honest().fit(synthetic_ds.with_interactions(r.train)), users, 5, exclude
+    )
     assert (honest >= 0).all() and not hit_matrix(honest, exclude[users]).any()
 
 

@@ -11,8 +11,6 @@ import artistrec
 from artistrec.data import Dataset
 from artistrec.models.base import Recommender
 
-MODEL_NAMES = [n for n in artistrec.available_models() if n not in ("default", "popularity")]
-
 #: Models kept as faithful reproductions of a weak reference, not to win: they must train in
 #: time, but are not required to beat popularity on the real data.
 REPRODUCTIONS = {
@@ -31,13 +29,15 @@ def popularity_ndcg(
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_trains_on_real_data_and_beats_popularity(
-    name: str,
+    model_name: str,
     real_ds: Dataset,
     popularity_ndcg: float,
     warm_eval: Callable[[Recommender, Dataset, int], float],
 ) -> None:
+    if model_name == "popularity":
+        pytest.skip("popularity is the baseline")
+    name = model_name
     start = time.perf_counter()
     ndcg = warm_eval(artistrec.create_model(name), real_ds, 0)
     elapsed = time.perf_counter() - start

@@ -10,8 +10,8 @@ Each is ``None``, a 1-D array of column indices (the same set for every row), or
 of score rows — a scipy sparse matrix with one row per score row whose non-zero entries are that
 row's set. Ties are broken by the lower column index, the same way for every ``k`` (the top-k
 of a longer list starts with the top-k of a shorter one). Scores of ``-inf`` or NaN are never
-returned: a 1-D result is shorter than ``k`` when fewer candidates remain, a batch result pads
-those slots with index ``-1`` and score ``-inf``.
+returned: a 1-D result is shorter than ``k`` when fewer candidates remain, a batch result is
+always (n, k) and pads those slots with index ``-1`` and score ``-inf``.
 """
 
 from __future__ import annotations
@@ -194,4 +194,8 @@ def _rank_2d(
         idx, vals = top_k(s[:, cand], k)
         idx = cand[idx]
     idx[vals == -np.inf] = -1
+    if idx.shape[1] < k:  # fewer columns than k: pad, so a batch result is always (n, k)
+        pad = ((0, 0), (0, k - idx.shape[1]))
+        idx = np.pad(idx, pad, constant_values=-1)
+        vals = np.pad(vals, pad, constant_values=-np.inf)
     return idx, vals
