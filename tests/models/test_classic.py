@@ -13,17 +13,18 @@ from artistrec.data import Dataset
 from artistrec.data.scale import to_levels
 from artistrec.models.als import ALS
 from artistrec.models.bpr import BPR, _FoldInObjective
-from artistrec.models.ease import EASE, spd_inverse
-from artistrec.models.item_knn import (
+from artistrec.models.ease import EASE
+from artistrec.models.item_knn import ItemKNN
+from artistrec.models.linalg import spd_inverse
+from artistrec.models.rp3beta import RP3beta
+from artistrec.models.sparse import prune_rows
+from artistrec.models.weighting import (
     PRIOR_EPS,
-    ItemKNN,
     add_prior,
     bm25_length_norm,
-    prune_rows,
     ratings_row,
     weigh,
 )
-from artistrec.models.rp3beta import RP3beta
 
 CLASSIC = ["als", "bpr", "item-knn", "ease", "rp3beta"]
 
@@ -238,7 +239,7 @@ def test_bpr_fold_in_is_the_stationary_point(synthetic_ds: Dataset) -> None:
     q[items] = 0
     neg = np.flatnonzero(q > 0)
     y = model.item_factors_.astype(np.float64)
-    objective = _FoldInObjective(y[items], y[neg], q[neg] / q[neg].sum(), model.regularization)
+    objective = _FoldInObjective(y[items], y[neg], q[neg] / q[neg].sum(), model.l2)
     w = x[:-1].astype(np.float64)
     grad = objective.grad(w)
     assert np.linalg.norm(grad) < 1e-3 * max(1.0, np.linalg.norm(objective.grad(0 * w)))
@@ -253,7 +254,8 @@ def test_bpr_fold_in_is_the_stationary_point(synthetic_ds: Dataset) -> None:
 @pytest.mark.parametrize("name", ["als", "bpr"])
 def test_factor_similarity_uses_item_factors(name: str, synthetic_ds: Dataset) -> None:
     model = artistrec.create_model(name).fit(synthetic_ds)
-    emb = model.item_factors_[:, : model.factors].astype(np.float64)  # BPR's bias column left out
+    emb = model.item_embeddings().astype(np.float64)  # BPR's bias column left out
+    np.testing.assert_array_equal(emb, model.item_factors_[:, : model.factors])
     artist = 5
     norms = np.linalg.norm(emb, axis=1)
     cosine = emb @ emb[artist] / np.maximum(norms * norms[artist], 1e-12)

@@ -112,7 +112,7 @@ def _tag_features(artist_tags: sp.csr_matrix, items: np.ndarray, idf: float) -> 
     return T.tocsr()
 
 
-def _tag_embedding(
+def tag_embedding(
     T: sp.csr_matrix, targets: np.ndarray, rank: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(F, E_t) with E_t @ F[i] = (best rank-``rank`` approximation of T[targets]) @ T[i].
@@ -277,7 +277,7 @@ def fit(
         targets = np.flatnonzero(cnt[items] >= p["tag_min_listeners"])  # positions among `items`
         if targets.size:
             T_all = _tag_features(artist_tags, np.arange(n_items), p["tag_idf"])
-            F, E_t = _tag_embedding(T_all, items[targets], int(p["tag_rank"]))
+            F, E_t = tag_embedding(T_all, items[targets], int(p["tag_rank"]))
             state["tag_emb"] = F
             state["tag_targets"] = targets.astype(np.int64)
             state["tag_emb_targets"] = E_t
