@@ -249,8 +249,10 @@ def seed_mf_variant_curves(
         raise ValueError(f"holdout must be in (0, 1), got {holdout!r}")
     parts = []
     for variant, params in VARIANTS.items():
-        extra = {"epochs": epochs} if epochs is not None else {}
-        model = create_model("seed-mf", holdout=holdout, seed=seed, **params, **extra).fit(ds)
+        extra = {"iterations": epochs} if epochs is not None else {}
+        model = create_model("seed-mf", holdout=holdout, random_state=seed, **params, **extra).fit(
+            ds
+        )
         curves = training_curves(model)
         if curves is not None:
             parts.append(curves.assign(variant=variant))

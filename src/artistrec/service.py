@@ -27,8 +27,9 @@ import scipy.sparse as sp
 from artistrec.data import Dataset, load_dataset
 from artistrec.data.source import cache_dir
 from artistrec.models import available_models, create_model, load_model
-from artistrec.models.base import MEASURES, Recommender, csr_row_entries
+from artistrec.models.base import MEASURES, Recommender
 from artistrec.models.registry import DEFAULT_MODEL
+from artistrec.models.sparse import csr_row_entries
 from artistrec.store.artifacts import ArtifactError
 from artistrec.store.profiles import Profile, ProfileStore, default_path
 
