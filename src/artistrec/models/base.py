@@ -303,6 +303,7 @@ class Recommender(ABC):
 
     @classmethod
     def _from_artifact(cls, meta: dict[str, Any], state: dict[str, Any]) -> Recommender:
+        _params.check_names(cls.name, cls, meta["params"])
         model = cls(**meta["params"]).validate_params()
         model.user_ids_ = np.asarray(state["user_ids"], dtype=np.int64)
         model.artist_ids_ = np.asarray(state["artist_ids"], dtype=np.int64)
