@@ -212,6 +212,10 @@ def _train_on_spark(estimator, ds, master: str | None):  # -> SparkALS (pyspark 
 
     master = master or DEFAULT_MASTER
     model = SparkALS(**estimator.get_params())
+    try:
+        model.check_params()
+    except ValueError as exc:
+        fail(escape(f"training als on Spark failed: {exc}"))
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -220,6 +220,19 @@ def _log_tail(path: Path, n: int = 5) -> str:
 
 
 # ----------------------------------------------------------------------------- sessions
+def _start_context(conf: Any, log: Path) -> Any:
+    """A SparkContext for ``conf`` whose JVM writes its stdout and stderr to ``log``."""
+    from pyspark import SparkContext
+
+    if SparkContext._gateway is not None:  # the JVM of an earlier session: already logs to a file
+        return SparkContext(conf=conf)
+    from pyspark.java_gateway import launch_gateway
+
+    with open(log, "ab") as out:  # the JVM keeps its own copy of the descriptor
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})
+    return SparkContext(conf=conf, gateway=gateway)
+
+
 @contextlib.contextmanager
 def spark_session(
     master: str = DEFAULT_MASTER, log_path: str | os.PathLike[str] | None = None
@@ -254,14 +267,8 @@ def spark_session(
     log.parent.mkdir(parents=True, exist_ok=True)
     conf = SparkConf().setMaster(master).setAppName(APP_NAME).setAll(SESSION_CONF.items())
     try:
-        if SparkContext._gateway is None:
-            from pyspark.java_gateway import launch_gateway
-
-            with open(log, "ab") as out:  # the JVM keeps its own copy of the descriptor
-                gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})
-            sc = SparkContext(conf=conf, gateway=gateway)
-        else:  # a JVM from an earlier session of this process (its output already goes to a log)
-            sc = SparkContext(conf=conf)
+        with _quiet_pyspark():
+            sc = _start_context(conf, log)
     except Exception as exc:
         tail = _log_tail(log)
         raise SparkUnavailableError(
@@ -453,6 +460,10 @@ class SparkALS(ALS):
     Takes exactly the ``als`` model's parameters and saves an ``als`` artifact, so
     ``load_model`` returns a plain :class:`~artistrec.models.als.ALS`.
     """
+
+    def check_params(self) -> None:
+        """Raise ``ValueError`` for a bad hyper-parameter now, before a Spark session starts."""
+        _hyperparameters(self)
 
     def _fit(self, dataset: Dataset) -> None:
         hp = _hyperparameters(self)
