@@ -446,3 +446,33 @@ def test_parameters_are_the_als_models(tmp_path: Path) -> None:
     assert SparkALS().get_params() == ALS().get_params()
     assert set(ALS_PARAM_NAMES.values()) == set(ALS().get_params())
     assert json.dumps(SparkALS().get_params())  # artifact metadata stays JSON
+
+
+# ----------------------------------------------------------------------------- the benchmark
+def test_benchmark_script_compares_spark_with_implicit(
+    spark: object, synthetic_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    import pandas as pd
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "spark_als.py"
+    spec = importlib.util.spec_from_file_location("spark_als_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    args = ["--data-dir", str(synthetic_dir), "--master", MASTER, "--label", "tiny",
+            "--seeds", "0", "--folds", "0", "--params", '{"factors": 8, "iterations": 3}',
+            "--out", str(tmp_path)]  # fmt: skip
+    assert script.main(args) == 0
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| tiny")]
+    assert [line.split("|")[2:4] for line in table] == [
+        [" warm ", "  "],
+        [" new-users ", " 3 "],
+        [" new-users ", " 5 "],
+        [" new-users ", " 10 "],
+    ]
+    runs = pd.read_csv(tmp_path / "spark_als_tiny_runs.csv")
+    assert set(runs["model"]) == {"als", "als-spark"} and runs["ndcg"].notna().all()
+    comp = pd.read_csv(tmp_path / "spark_als_tiny_compare.csv")
+    assert len(comp) == 4 and (comp["ci_low"] <= comp["ci_high"]).all()
