@@ -124,23 +124,25 @@ def check_master(master: str, timeout: float = 5.0) -> str:
             f"{master!r} is not a Spark master URL; use local[N] (N cores of this machine), "
             "local[*] (all of them) or spark://host:7077 (a standalone cluster)"
         )
+    addresses = []
     for part in m.group("hosts").split(","):
         hp = _HOST_PORT.match(part)
         if hp is None or not 0 < int(hp.group("port")) < 65536:
             raise SparkUnavailableError(
                 f"{master!r}: {part!r} is not host:port (e.g. spark://spark-master:7077)"
             )
-        host = hp.group("host").strip("[]")
+        addresses.append((part, hp.group("host").strip("[]"), int(hp.group("port"))))
+    failures = []
+    for part, host, port in addresses:  # one answering master is enough (standby masters)
         try:
-            with socket.create_connection((host, int(hp.group("port"))), timeout=timeout):
-                pass
+            with socket.create_connection((host, port), timeout=timeout):
+                return master
         except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise SparkUnavailableError(
-                f"cannot reach the Spark master at {part} ({reason}); is the cluster running and "
-                "the address right?"
-            ) from exc
-    return master
+            failures.append(f"{part} ({exc.strerror or type(exc).__name__})")
+    raise SparkUnavailableError(
+        f"cannot reach the Spark master at {', '.join(failures)}; is the cluster running and "
+        "the address right?"
+    )
 
 
 def java_executable() -> str | None:
@@ -337,9 +339,11 @@ def fit_status(session: SparkSession) -> SparkStatus:
 
 
 def expected_jobs(iterations: int) -> int:
-    """Spark jobs of one implicit ALS fit, for a progress bar: two to build the rating blocks,
-    one Gram matrix per half-iteration, two for the final factors, one to collect them."""
-    return 2 + 2 * int(iterations) + 3
+    """About how many Spark jobs one :class:`SparkALS` fit runs, for a progress bar (Spark's
+    ``ALS.train``): the empty-input check, two to build the rating blocks, one Gram matrix per
+    half-iteration, a checkpoint every 10 iterations (local masters), the two final factor
+    sets, and collecting the item factors."""
+    return 6 + 2 * int(iterations) + int(iterations) // 10
 
 
 # ----------------------------------------------------------------------------- the model
@@ -364,6 +368,10 @@ def _hyperparameters(model: ALS) -> _Hyper:
     check_positive(ALS_PARAM_NAMES["alpha"], hp.alpha, allow_zero=True)
     check_seed(hp.random_state)
     return hp
+
+
+#: How :func:`spark_reg_param` maps ``l2`` (recorded in the artifact's engine metadata).
+REG_PARAM_RULE = "l2 / mean number of listened artists per user"
 
 
 def spark_reg_param(l2: float, counts: sp.csr_matrix) -> float:
@@ -506,7 +514,7 @@ class SparkALS(ALS):
             "spark_version": session.version,
             "master": sc.master,
             "reg_param": reg_param,
-            "reg_param_rule": "l2 / mean listened artists per user",
+            "reg_param_rule": REG_PARAM_RULE,
             "blocks": blocks,
             "spark_seconds": round(seconds, 3),
         }
@@ -532,4 +540,4 @@ class SparkALS(ALS):
         return np.ascontiguousarray(users, dtype=np.float32)
 
     def _artifact_meta(self) -> dict[str, Any]:
-        return {"engine": dict(getattr(self, "engine_", {"name": "spark"}))}
+        return {"engine": dict(self.engine_)}
