@@ -47,7 +47,7 @@ def run(
     t0 = time.perf_counter()
     with spark_session(master):
         start_s = time.perf_counter() - t0
-        models = {IMPLICIT: params, SPARK: SparkALS(**params)}
+        models = {IMPLICIT: artistrec.create_model("als", **params), SPARK: SparkALS(**params)}
         for protocol in protocols:
             options: dict = {"n_folds": folds or None} if protocol == "new-users" else {}
             if protocol == "new-users" and max_users:
@@ -66,6 +66,11 @@ def run(
     return pd.concat(rows, ignore_index=True), pd.concat(comparisons, ignore_index=True), start_s
 
 
+def _n(value: object) -> int | None:
+    """N revealed as an int, None for the warm protocol (NaN / <NA> in the frames)."""
+    return None if pd.isna(value) else int(value)
+
+
 def markdown(runs: pd.DataFrame, comp: pd.DataFrame, label: str, start_s: float) -> str:
     """One row per (protocol, N): NDCG@10 of both, Spark - implicit with its interval, fit times."""
     lines = [
@@ -74,20 +79,16 @@ def markdown(runs: pd.DataFrame, comp: pd.DataFrame, label: str, start_s: float)
         "|---|---|---|---|---|---|---|---|---|",
     ]
     keys = ["protocol", "n_revealed"]
+    intervals = {(c.protocol, _n(c.n_revealed)): c for c in comp.itertuples()}
     for (protocol, n), grp in runs.groupby(keys, dropna=False, sort=False):
         by = grp.groupby("model")
         ndcg = by["ndcg"].mean()
         # every fold is one fit; N values of a fold share it
         fit = grp.drop_duplicates(["model", "fold", "seed"]).groupby("model")["train_s"].median()
-        c = comp[(comp["protocol"] == protocol) & (comp["n_revealed"].astype(str) == str(n))]
-        ci = c.iloc[0] if len(c) else None
-        diff = (
-            f"{ci['mean_diff']:+.4f} ({ci['ci_low']:+.4f}, {ci['ci_high']:+.4f})"
-            if ci is not None
-            else "-"
-        )
+        ci = intervals.get((protocol, _n(n)))
+        diff = "-" if ci is None else f"{ci.mean_diff:+.4f} ({ci.ci_low:+.4f}, {ci.ci_high:+.4f})"
         lines.append(
-            f"| {label} | {protocol} | {'' if pd.isna(n) else int(n)} | {ndcg[IMPLICIT]:.4f} "
+            f"| {label} | {protocol} | {_n(n) or ''} | {ndcg[IMPLICIT]:.4f} "
             f"| {ndcg[SPARK]:.4f} | {diff} | {fit[IMPLICIT]:.1f} | {fit[SPARK]:.1f} "
             f"| {fit[SPARK] / fit[IMPLICIT]:.1f}x |"
         )
