@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,11 @@ from rich.table import Table
 
 from artistrec.data import DataError, load_dataset
 from artistrec.data.source import download_dataset
+
+if TYPE_CHECKING:  # imported lazily at run time (pyspark is optional, --help stays fast)
+    from artistrec.data import Dataset
+    from artistrec.models.base import Recommender
+    from artistrec.models.spark_als import SparkALS
 
 app = typer.Typer(
     name="artistrec",
@@ -191,7 +196,7 @@ def _print_recommendations(recs: list, title: str, as_json: bool) -> None:
 ENGINES = ("local", "spark")
 
 
-def _train_on_spark(estimator, ds, master: str | None):  # -> SparkALS (pyspark is optional)
+def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> SparkALS:
     """Fit the ``als`` ``estimator``'s parameters with Spark's ALS on ``master``, with a progress
     bar fed by Spark's status tracker; Spark's own console output goes to its log file."""
     import contextlib

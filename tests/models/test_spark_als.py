@@ -141,6 +141,9 @@ def test_loaded_artifact_passes_the_model_contract(artifact: Path, rep_ds: Datas
     new, new_scores = model.recommend_new_user({**ratings, 40: 0}, k=10)
     assert new.shape == (10,) and not {10, 20, 30, 40} & set(new.tolist())
     assert np.all(np.diff(new_scores) <= 0)
+    with_zero, _ = model.recommend_new_user({**ratings, 40: 0}, k=20)
+    without, _ = model.recommend_new_user(ratings, k=21)
+    np.testing.assert_array_equal(with_zero, without[without != 40][:20])
     popular = np.argsort(-np.diff(x.tocsc().indptr), kind="stable")[:10]
     assert len(set(model.recommend_new_user({}, k=10)[0].tolist()) & set(popular.tolist())) >= 5
     with pytest.raises(ValueError, match="level"):
