@@ -254,6 +254,16 @@ def _jobs_done(spark: object, want: int, timeout: float = 10.0) -> int:
     return done
 
 
+def test_trains_on_a_data_set_without_tags_or_friends(spark: object, tmp_path: Path) -> None:
+    """The Last.fm-360K format has no tags and no friends: Spark trains on the listens alone."""
+    path = generate(tmp_path, SyntheticSpec(n_users=80, n_artists=120, seed=5), format="lastfm360k")
+    ds = load_dataset(path, use_cache=False)
+    model = SparkALS(factors=8, iterations=5).fit(ds)
+    saved = artistrec.load_model(model.save(tmp_path / "als.npz"), ds)
+    items, scores = saved.recommend_new_user({0: 3, 1: 4}, k=5)
+    assert items.shape == (5,) and np.all(np.isfinite(scores)) and not {0, 1} & set(items.tolist())
+
+
 # ----------------------------------------------------------------------------- served by the API
 def test_api_serves_the_spark_artifact(artifact: Path, rep_ds: Dataset, tmp_path: Path) -> None:
     svc = RecommenderService(rep_ds, model_path=artifact, train_if_missing=False)
