@@ -199,7 +199,9 @@ def test_spark_minimises_our_objective_when_counts_are_equal(spark: object, tmp_
     spec = SyntheticSpec(n_users=n, n_artists=n, n_tags=10, seed=3)
     small = load_dataset(generate(tmp_path, spec), use_cache=False).with_interactions(x)
     l2, alpha = 3.0, 2.0
-    model = SparkALS(factors=4, regularization=l2, alpha=alpha, iterations=60).fit(small)
+    model = SparkALS(factors=4, alpha=alpha, iterations=60, **{ALS_PARAM_NAMES["l2"]: l2}).fit(
+        small
+    )
     assert model.engine_["reg_param"] == pytest.approx(l2 / d)
     c = sp.csr_matrix(weigh(x, "log"))
     c.data = 1.0 + alpha * c.data
