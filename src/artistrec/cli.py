@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,11 @@ from rich.table import Table
 
 from artistrec.data import DataError, load_dataset
 from artistrec.data.source import download_dataset
+
+if TYPE_CHECKING:  # imported lazily at run time (pyspark is optional, --help stays fast)
+    from artistrec.data import Dataset
+    from artistrec.models.base import Recommender
+    from artistrec.models.spark_als import SparkALS
 
 app = typer.Typer(
     name="artistrec",
@@ -250,6 +255,82 @@ def _print_recommendations(recs: list, title: str, as_json: bool) -> None:
     console.print(table)
 
 
+#: Where ``artistrec train`` runs a fit.
+ENGINES = ("local", "spark")
+
+
+def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> SparkALS:
+    """Fit the ``als`` ``estimator``'s parameters with Spark's ALS on ``master``, with a progress
+    bar fed by Spark's status tracker; Spark's own console output goes to its log file."""
+    import contextlib
+    import threading
+
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from artistrec.models.spark_als import (
+        DEFAULT_MASTER,
+        SparkALS,
+        SparkUnavailableError,
+        default_log_path,
+        expected_jobs,
+        fit_status,
+        spark_session,
+    )
+
+    master = master or DEFAULT_MASTER
+    model = SparkALS(**estimator.get_params())
+    try:
+        model.check_params()
+    except ValueError as exc:
+        fail(escape(f"training als on Spark failed: {exc}"))
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    total = expected_jobs(int(model.iterations))
+    with contextlib.ExitStack() as stack:  # stops the session on every way out, fail() included
+        try:
+            with console.status(f"starting Spark on {escape(master)}"):
+                spark = stack.enter_context(spark_session(master))
+        except SparkUnavailableError as exc:
+            fail(escape(str(exc)))
+        done = threading.Event()
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(f"training als on Spark ({escape(master)})", total=total, status="")
+
+            def watch() -> None:
+                while not done.wait(0.5):
+                    try:
+                        status = fit_status(spark)
+                    except Exception:  # the session is shutting down: stop reporting
+                        return
+                    bar.update(
+                        task, completed=min(status.jobs_done, total - 1), status=status.describe()
+                    )
+
+            watcher = threading.Thread(target=watch, name="spark-progress", daemon=True)
+            watcher.start()
+            try:
+                model.fit(ds)
+            except (ValueError, TypeError) as exc:
+                error = f"training als on Spark failed: {exc}"
+            except Exception as exc:  # Py4J / Spark errors: the details are in Spark's log
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                error = f"Spark failed while training als: {first} (log: {default_log_path()})"
+            else:
+                error = None
+            finally:
+                done.set()
+                watcher.join()
+        if error is not None:
+            fail(escape(error))
+    return model
+
+
 @app.command("train")
 def train(
     model: Annotated[str, typer.Argument(help="Model name (see `artistrec.available_models()`).")],
@@ -262,6 +343,21 @@ def train(
         typer.Option(help="Artifact path (default: the cache path the service and API load)."),
     ] = None,
     data_dir: DataDirOpt = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the model trains: 'local' (this process) or 'spark' (als only: "
+            "pyspark.ml's ALS on --spark-master; needs Java and the spark extra)."
+        ),
+    ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master for --engine spark: local[N] (N cores here), local[*] or "
+            "spark://host:7077 (default local[*]).",
+        ),
+    ] = None,
 ) -> None:
     """Train MODEL on the whole data set and save it as an artifact (npz + JSON, no pickle)."""
     import time
@@ -273,6 +369,12 @@ def train(
     params = dict(_parse_param(p) for p in (param or []))
     if model not in available_models():
         fail(f"unknown model {model!r}; available: {', '.join(available_models())}")
+    if engine not in ENGINES:
+        fail(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}", 2)
+    if engine == "spark" and model != "als":
+        fail(f"--engine spark trains the als model only, not {model!r}", 2)
+    if engine != "spark" and spark_master is not None:
+        fail("--spark-master only applies with --engine spark", 2)
     try:
         estimator = create_model(model, **params)
     except ValueError as exc:
@@ -283,10 +385,13 @@ def train(
     except DataError as exc:
         fail(str(exc))
     start = time.perf_counter()
-    try:
-        fit_with_progress(estimator, ds)
-    except (ValueError, TypeError) as exc:
-        fail(f"training {model} failed: {exc}")
+    if engine == "spark":
+        estimator = _train_on_spark(estimator, ds, spark_master)
+    else:
+        try:
+            fit_with_progress(estimator, ds)
+        except (ValueError, TypeError) as exc:
+            fail(f"training {model} failed: {exc}")
     seconds = time.perf_counter() - start
     name = DEFAULT_MODEL if model == "default" else model
     path = out if out is not None else default_model_path(name, ds.fingerprint)

@@ -298,6 +298,7 @@ class Recommender(ABC):
             "data_fingerprint": self.fingerprint_,
             "n_users": self.n_users,
             "n_items": self.n_items,
+            **self._artifact_meta(),
         }
         return save_artifact(path, meta, state)
 
@@ -318,6 +319,10 @@ class Recommender(ABC):
         return model
 
     # --------------------------------------------------------------------------- hooks
+    def _artifact_meta(self) -> dict[str, Any]:
+        """Extra JSON metadata for this model's artifacts (e.g. the engine that trained it)."""
+        return {}
+
     @abstractmethod
     def _fit(self, dataset: Dataset) -> None: ...
 
