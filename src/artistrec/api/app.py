@@ -1,28 +1,54 @@
-"""The HTTP API (FastAPI): ``create_app`` composes the routers, the error handlers and the body
-limit over one :class:`RecommenderService` and one profile store.
+"""The HTTP API (FastAPI): ``create_app`` composes the routers, the error handlers, the limits,
+the model watcher and the offline docs over one :class:`RecommenderService` and one profile store.
 
 Request handling only: every answer comes from the service or the profile service (see
-:mod:`artistrec.api.routers`). Errors are JSON (:mod:`artistrec.api.errors`). Handlers are plain
-``def`` functions so numpy work runs in the thread pool, not on the event loop, except the hot
-``POST /recommendations`` (short CPU-bound work, run inline; see its comment).
+:mod:`artistrec.api.routers`). Errors are JSON (:mod:`artistrec.api.errors`). No handler blocks
+the event loop: handlers that touch the profile store or run long numpy work are plain ``def``
+functions (Starlette runs them in its thread pool); the ``async`` ones only do bounded work of
+well under a millisecond inline and hand anything larger to the thread pool (see
+:mod:`artistrec.api.routers.recommendations`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from artistrec import __version__
-from artistrec.api.deps import ENV_ADMIN_TOKEN, admin_token_hash
+from artistrec.api.bodies import openapi_components
+from artistrec.api.deps import ENV_ADMIN_TOKEN, MODEL_NAMES, admin_token_hash
+from artistrec.api.docs import add_offline_docs
 from artistrec.api.errors import register_error_handlers
-from artistrec.api.middleware import MAX_BODY, BodyLimitMiddleware
+from artistrec.api.middleware import (
+    MAX_BODY,
+    MAX_INFLIGHT,
+    VERSION_HEADER,
+    BodyLimitMiddleware,
+    InflightLimitMiddleware,
+    ModelVersionMiddleware,
+)
+from artistrec.api.reload import DEFAULT_POLL, ModelWatcher
 from artistrec.api.routers import admin, artists, meta, profiles, recommendations
 from artistrec.service import ProfileService, RecommenderService
 from artistrec.store.profiles import ProfileStore
 
-__all__ = ["ENV_ADMIN_TOKEN", "MAX_BODY", "create_app"]
+__all__ = ["ENV_ADMIN_TOKEN", "MAX_BODY", "MAX_INFLIGHT", "VERSION_HEADER", "create_app"]
+
+TITLE = "artistrec"
+DESCRIPTION = """Music-artist recommendations from the HetRec 2011 Last.fm data: fold-in for new
+listeners, similar artists, stored profiles.
+
+Every response carries `X-Model-Version`, the content hash of the model artifact that produced it.
+Request bodies are strict JSON (`Content-Type: application/json`; no unknown keys, no strings
+or booleans for numbers). Profiles are versioned: `ETag` is the version; `PUT`, `PATCH` and
+`DELETE` honour `If-Match` and `If-Unmodified-Since` (412 when the profile changed since it was
+read); `GET` honours `If-None-Match` (304). Errors are JSON `{"error", "message", ...}`; 503
+answers carry `Retry-After`."""
 
 _UNSET: Any = object()
 
@@ -32,24 +58,62 @@ def create_app(
     store: ProfileStore,
     admin_token: str | None = _UNSET,
     max_body: int = MAX_BODY,
+    max_inflight: int = MAX_INFLIGHT,
+    reload_poll: float = DEFAULT_POLL,
 ) -> FastAPI:
     """The FastAPI app over ``service`` and the profiles in ``store``.
 
-    ``admin_token`` (default: ``$ARTISTREC_ADMIN_TOKEN``) enables ``POST /admin/reload``.
+    ``admin_token`` (default: ``$ARTISTREC_ADMIN_TOKEN``) enables ``POST /admin/reload``;
+    ``max_inflight`` requests at once get served, more get 503; ``reload_poll`` seconds between
+    checks of the model artifact (0: only ``POST /admin/reload`` reloads).
     """
     if admin_token is _UNSET:
         admin_token = os.environ.get(ENV_ADMIN_TOKEN) or None
+    watcher = ModelWatcher(service, reload_poll)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        watcher.start()
+        try:
+            yield
+        finally:
+            await watcher.stop()
+
     app = FastAPI(
-        title="artistrec",
+        title=TITLE,
         version=__version__,
-        description="Music-artist recommendations from the HetRec 2011 Last.fm data: "
-        "fold-in for new listeners, similar artists, stored profiles.",
+        description=DESCRIPTION,
+        docs_url=None,  # served offline by add_offline_docs
+        redoc_url=None,  # ReDoc only loads from a CDN
+        lifespan=lifespan,
     )
+    # outermost first: shed load before anything else, then stamp the version, then the body cap
     app.add_middleware(BodyLimitMiddleware, max_body=max_body)
+    app.add_middleware(ModelVersionMiddleware, version=lambda: watcher.version)
+    app.add_middleware(InflightLimitMiddleware, limit=max_inflight)
     app.state.service = service
     app.state.profiles = ProfileService(store, service.catalogue)
     app.state.admin_hash = admin_token_hash(admin_token)
+    app.state.watcher = watcher
     register_error_handlers(app)
     for area in (meta, artists, recommendations, profiles, admin):
         app.include_router(area.router)
+    add_offline_docs(app, TITLE)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the msgspec request bodies (:mod:`artistrec.api.bodies`)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            openapi_components(MODEL_NAMES)
+        )
+        app.openapi_schema = schema
+    return app.openapi_schema
