@@ -140,13 +140,13 @@ def test_costly_requests_are_served_off_the_event_loop(
     import artistrec.api.routers.recommendations as api_app
 
     calls: list[str] = []
-    real = api_app.run_in_threadpool
+    real = api_app.run_cpu
 
     async def spy(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         calls.append(fn.__name__)
         return await real(fn, *args, **kwargs)
 
-    monkeypatch.setattr(api_app, "run_in_threadpool", spy)
+    monkeypatch.setattr(api_app, "run_cpu", spy)
     n = api_app.INLINE_ITEMS + 1
     ids = _ids(service.dataset, n + 5)
     body = {"ratings": [{"artist_id": i, "level": 3} for i in ids[:n]], "k": 5}

@@ -17,10 +17,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from artistrec import __version__
-from artistrec.api.bodies import openapi_components
 from artistrec.api.deps import ENV_ADMIN_TOKEN, MODEL_NAMES, admin_token_hash
 from artistrec.api.docs import add_offline_docs
 from artistrec.api.errors import register_error_handlers
@@ -32,6 +30,7 @@ from artistrec.api.middleware import (
     InflightLimitMiddleware,
     ModelVersionMiddleware,
 )
+from artistrec.api.openapi import build_openapi
 from artistrec.api.reload import DEFAULT_POLL, ModelWatcher
 from artistrec.api.routers import admin, artists, meta, profiles, recommendations
 from artistrec.service import ProfileService, RecommenderService
@@ -99,21 +98,5 @@ def create_app(
     for area in (meta, artists, recommendations, profiles, admin):
         app.include_router(area.router)
     add_offline_docs(app, TITLE)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: build_openapi(app, MODEL_NAMES)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema plus the msgspec request bodies (:mod:`artistrec.api.bodies`)."""
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-        )
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(
-            openapi_components(MODEL_NAMES)
-        )
-        app.openapi_schema = schema
-    return app.openapi_schema

@@ -163,6 +163,12 @@ def openapi_components(models: list[str]) -> dict[str, dict[str, Any]]:
     components["RecommendRequest"]["properties"]["model"]["enum"] = list(models)
     rating = components["RatingIn"]
     rating["oneOf"] = [{"required": ["artist_id"]}, {"required": ["name"]}]
+    for name in ("RecommendRequest", "ProfileIn", "ProfilePatch"):
+        # identical ratings are refused like any artist rated twice (ratings_by_id); that an
+        # artist may appear once only, whether by id or by name, JSON Schema cannot say
+        ratings = components[name]["properties"]["ratings"]
+        ratings["uniqueItems"] = True
+        ratings["description"] = "Each artist at most once (by id or by name)"
     return components
 
 

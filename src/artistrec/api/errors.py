@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from artistrec.api.bodies import BodyError, InvalidJSONError
 from artistrec.api.schemas import ErrorOut
@@ -198,10 +199,26 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
-async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    # keeps Starlette's headers: 405 carries ``Allow`` (RFC 9110)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (a path may have one route per
+    method: Starlette's own 405 names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        m
+        for m in _METHODS
+        if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)
+    ]
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # RFC 9110: a 405 lists the methods the resource supports
+        headers["Allow"] = ", ".join(allowed_methods(request))
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+    return error_response(exc.status_code, code, str(exc.detail), headers)
 
 
 async def _store_unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:

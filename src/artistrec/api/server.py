@@ -38,6 +38,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from artistrec.api.app import create_app
 from artistrec.api.middleware import MAX_INFLIGHT
+from artistrec.api.offload import tune_interpreter
 from artistrec.api.reload import DEFAULT_POLL
 from artistrec.service import RecommenderService
 from artistrec.store.profiles import ProfileStore, open_profile_store
@@ -226,6 +227,7 @@ def limit_native_threads() -> None:
 def app_from_env() -> FastAPI:
     """App factory of a worker process: data, model, database and limits from ``ENV_*``."""
     limit_native_threads()
+    tune_interpreter()
     limits = ServerLimits.from_env()
     GuardedHTTPProtocol.configure(limits)
     model = os.environ.get(ENV_MODEL)
@@ -288,6 +290,7 @@ def run(
         raise ValueError(f"workers must be >= 1, got {workers}")
     limits = limits or ServerLimits()
     limit_native_threads()
+    tune_interpreter()
     GuardedHTTPProtocol.configure(limits)
     common = {
         "host": host,

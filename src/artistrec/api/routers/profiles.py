@@ -3,7 +3,8 @@
 Anyone holding a profile id may read it; changing it needs its owner token (``Bearer``).
 Profiles are versioned: the ``ETag`` is the version, and writes honour ``If-Match`` /
 ``If-Unmodified-Since`` through the store's compare-and-set (:mod:`artistrec.api.preconditions`).
-The handlers are plain ``def`` functions: the store is I/O, so they run in the thread pool.
+Store work runs on the I/O thread pool; a body that names artists (resolving a misspelt name
+searches the catalogue) and recommendations run on the compute thread (:mod:`..offload`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from msgspec import UNSET
-from starlette.concurrency import run_in_threadpool
 
 from artistrec.api.bodies import ProfileIn, ProfilePatch, request_body
 from artistrec.api.deps import (
@@ -28,6 +28,7 @@ from artistrec.api.deps import (
     read_body,
 )
 from artistrec.api.errors import AUTH, BODY, NOT_FOUND, PRECONDITION, errors
+from artistrec.api.offload import run_cpu, run_io
 from artistrec.api.payloads import (
     json_response,
     model_version,
@@ -66,6 +67,11 @@ IfNoneMatch = Annotated[
 ]
 
 
+def has_names(body: ProfileIn | ProfilePatch) -> bool:
+    """Whether a body names an artist (resolving names is CPU work)."""
+    return any(r.name is not UNSET for r in body.ratings)
+
+
 def _ok(profiles: ProfileService, profile: Profile) -> Response:
     return json_response(profile_body(profiles, profile), 200, profile_headers(profile))
 
@@ -85,9 +91,8 @@ def _ok(profiles: ProfileService, profile: Profile) -> Response:
 async def create_profile(request: Request) -> Response:
     """Store a profile; the answer holds its id and the owner token (shown once)."""
     body = await read_body(request, ProfileIn)
-    return await run_in_threadpool(
-        _create, request.app.state.service, request.app.state.profiles, body
-    )
+    run = run_cpu if has_names(body) else run_io
+    return await run(_create, request.app.state.service, request.app.state.profiles, body)
 
 
 def _create(svc: RecommenderService, profiles: ProfileService, body: ProfileIn) -> Response:
@@ -134,7 +139,8 @@ async def put_profile(
 ) -> Response:
     """Replace a profile's ratings and display name (owner only)."""
     body = await read_body(request, ProfileIn)
-    return await run_in_threadpool(_put, request, str(profile_id), token, body)
+    run = run_cpu if has_names(body) else run_io
+    return await run(_put, request, str(profile_id), token, body)
 
 
 def _put(request: Request, pid: str, token: str, body: ProfileIn) -> Response:
@@ -162,7 +168,8 @@ async def patch_profile(
 ) -> Response:
     """Upsert ``ratings``, delete ``remove``, and/or rename (owner only)."""
     body = await read_body(request, ProfilePatch)
-    return await run_in_threadpool(_patch, request, str(profile_id), token, body)
+    run = run_cpu if has_names(body) else run_io
+    return await run(_patch, request, str(profile_id), token, body)
 
 
 def _patch(request: Request, pid: str, token: str, body: ProfilePatch) -> Response:
@@ -208,7 +215,7 @@ def delete_profile(
     response_model=RecommendationsOut,
     responses=errors(NOT_FOUND),
 )
-def profile_recommendations(
+async def profile_recommendations(
     request: Request,
     svc: Service,
     profiles: Profiles,
@@ -218,8 +225,20 @@ def profile_recommendations(
     novelty: Novelty = 0.0,
 ) -> Response:
     """Recommendations from a stored profile's ratings."""
-    name = model.value
-    ratings = profiles.load(str(profile_id)).ratings
+    args = (request, svc, profiles, str(profile_id), k, model.value, novelty)
+    return await run_cpu(_profile_recommendations, *args)
+
+
+def _profile_recommendations(
+    request: Request,
+    svc: RecommenderService,
+    profiles: ProfileService,
+    profile_id: str,
+    k: int,
+    name: str,
+    novelty: float,
+) -> Response:
+    ratings = profiles.load(profile_id).ratings
     recs = svc.recommend_for_ratings(ratings, k=k, model=name, novelty=novelty)
     version = model_version(request, svc, name)
     return json_response(recommendations_body(svc, recs, name), headers=version_header(version))

@@ -15,11 +15,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from msgspec import UNSET
-from starlette.concurrency import run_in_threadpool
 
 from artistrec.api.bodies import RecommendRequest, request_body
 from artistrec.api.deps import DEFAULT_MODEL, MODEL_NAMES, K, ModelName, Service, UserId, read_body
 from artistrec.api.errors import BODY, NOT_FOUND, errors
+from artistrec.api.offload import run_cpu
 from artistrec.api.payloads import (
     cached_version,
     json_response,
@@ -73,7 +73,7 @@ async def recommend(request: Request) -> Response:
     version = cached_version(request, svc, body.model)
     if version is not None and is_inline(svc, body):
         return _recommend_for(svc, body, version)
-    return await run_in_threadpool(_recommend_in_thread, request, svc, body)
+    return await run_cpu(_recommend_in_thread, request, svc, body)
 
 
 def _recommend_in_thread(
@@ -100,7 +100,7 @@ def _recommend_for(svc: RecommenderService, body: RecommendRequest, version: str
     response_model=RecommendationsOut,
     responses=errors(NOT_FOUND),
 )
-def user_recommendations(
+async def user_recommendations(
     request: Request,
     svc: Service,
     user_id: UserId,
@@ -108,7 +108,12 @@ def user_recommendations(
     model: ModelName = DEFAULT_MODEL,
 ) -> Response:
     """Artists a user of the data set has neither listened to nor tagged."""
-    name = model.value
+    return await run_cpu(_user_recommendations, request, svc, user_id, k, model.value)
+
+
+def _user_recommendations(
+    request: Request, svc: RecommenderService, user_id: int, k: int, name: str
+) -> Response:
     recs = svc.recommend_for_user(user_id, k=k, model=name)
     version = model_version(request, svc, name)
     return json_response(recommendations_body(svc, recs, name), headers=version_header(version))
