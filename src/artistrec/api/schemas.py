@@ -79,6 +79,7 @@ class Health(BaseModel):
     model_params: dict
     data_fingerprint: str
     uptime_seconds: float
+    pid: int = Field(description="Process id of the server process that answered")
 
 
 class Ready(BaseModel):

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from artistrec.api.deps import require_admin
 from artistrec.api.errors import AUTH, ApiError, doc, errors
-from artistrec.api.payloads import json_response
+from artistrec.api.payloads import json_response, version_header
 from artistrec.api.schemas import Reloaded
 from artistrec.store.artifacts import ArtifactError
 
@@ -41,5 +41,6 @@ async def admin_reload(request: Request) -> Response:
             "model": served.model.name,
             "model_version": served.version,
             "data_fingerprint": served.model.fingerprint_,
-        }
+        },
+        headers=version_header(served.version),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,7 +18,8 @@ router = APIRouter(tags=["meta"])
 
 @router.get("/health", response_model=Health, responses=errors())
 async def health(request: Request, svc: Service) -> Response:
-    """Liveness: served model and its version, data fingerprint, uptime (no I/O: always fast)."""
+    """Liveness: served model and its version, data fingerprint, uptime, the answering
+    process (``--workers``: which one); no I/O, always fast."""
     served = request.app.state.watcher.served
     model = served.model
     return json_response(
@@ -28,6 +30,7 @@ async def health(request: Request, svc: Service) -> Response:
             "model_params": json.loads(json.dumps(model.get_params(), default=str)),
             "data_fingerprint": svc.dataset.fingerprint,
             "uptime_seconds": round(svc.uptime, 3),
+            "pid": os.getpid(),
         }
     )
 
