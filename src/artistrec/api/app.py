@@ -33,6 +33,7 @@ from artistrec.api.middleware import (
 from artistrec.api.openapi import build_openapi
 from artistrec.api.reload import DEFAULT_POLL, ModelWatcher
 from artistrec.api.routers import admin, artists, meta, profiles, recommendations
+from artistrec.api.store_health import StoreHealth
 from artistrec.service import ProfileService, RecommenderService
 from artistrec.store.profiles import ProfileStore
 
@@ -94,6 +95,7 @@ def create_app(
     app.state.profiles = ProfileService(store, service.catalogue)
     app.state.admin_hash = admin_token_hash(admin_token)
     app.state.watcher = watcher
+    app.state.store_health = StoreHealth()
     register_error_handlers(app)
     for area in (meta, artists, recommendations, profiles, admin):
         app.include_router(area.router)

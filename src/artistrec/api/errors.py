@@ -221,7 +221,10 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers)
 
 
-async def _store_unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:
+async def _store_unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
+    health = getattr(request.app.state, "store_health", None)
+    if health is not None:
+        health.failed(exc)  # /ready reports it (see artistrec.api.store_health)
     return error_response(
         503,
         "store_unavailable",

@@ -37,9 +37,21 @@ async def health(request: Request, svc: Service) -> Response:
 
 @router.get("/ready", response_model=Ready, responses=errors())
 def ready(request: Request, svc: Service, profiles: Profiles) -> Response:
-    """Readiness: the default model is in memory and the profile store commits a write
-    (503 ``store_unavailable`` with ``Retry-After`` when it cannot)."""
+    """Readiness: the default model is in memory, the profile store commits a write, and the
+    store's last failure (if any) is older than its Retry-After (503 ``store_unavailable``
+    with ``Retry-After`` otherwise)."""
     profiles.store.check_writable()  # raises StoreUnavailableError -> 503
+    failure = request.app.state.store_health.current()
+    if failure is not None:
+        return json_response(
+            {
+                "error": "store_unavailable",
+                "message": f"recent profile writes failed: {failure.message}",
+                "reason": failure.reason,
+            },
+            503,
+            {"Retry-After": str(failure.retry_after)},
+        )
     if not svc.is_loaded():
         return json_response(
             {"error": "not_ready", "message": "the model is not loaded yet"},

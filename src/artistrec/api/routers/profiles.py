@@ -92,11 +92,14 @@ async def create_profile(request: Request) -> Response:
     """Store a profile; the answer holds its id and the owner token (shown once)."""
     body = await read_body(request, ProfileIn)
     run = run_cpu if has_names(body) else run_io
-    return await run(_create, request.app.state.service, request.app.state.profiles, body)
+    return await run(_create, request, body)
 
 
-def _create(svc: RecommenderService, profiles: ProfileService, body: ProfileIn) -> Response:
+def _create(request: Request, body: ProfileIn) -> Response:
+    svc: RecommenderService = request.app.state.service
+    profiles: ProfileService = request.app.state.profiles
     profile, token = profiles.create(ratings_by_id(svc, body.ratings), body.display_name)
+    request.app.state.store_health.succeeded()
     headers = {**profile_headers(profile), "Location": f"/profiles/{profile.id}"}
     content = {"id": profile.id, "owner_token": token, "profile": profile_body(profiles, profile)}
     return json_response(content, 201, headers)
@@ -150,6 +153,7 @@ def _put(request: Request, pid: str, token: str, body: ProfileIn) -> Response:
     expected = expected_version(request, lambda: current)
     ratings = ratings_by_id(svc, body.ratings)
     profile = profiles.replace(pid, token, ratings, body.display_name, if_version=expected)
+    request.app.state.store_health.succeeded()
     return _ok(profiles, profile)
 
 
@@ -187,6 +191,7 @@ def _patch(request: Request, pid: str, token: str, body: ProfilePatch) -> Respon
         set_display_name=rename,
         if_version=expected,
     )
+    request.app.state.store_health.succeeded()
     return _ok(profiles, profile)
 
 
@@ -207,6 +212,7 @@ def delete_profile(
     pid = str(profile_id)
     expected = expected_version(request, lambda: profiles.get(pid))
     profiles.delete(pid, token, if_version=expected)
+    request.app.state.store_health.succeeded()
     return Response(status_code=204)
 
 
