@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from artistrec import load_model
 from artistrec.cli import app
 from artistrec.data import Dataset
-from artistrec.service import RecommenderService, default_model_path, fold
+from artistrec.data.names import fold_name as fold
+from artistrec.service import RecommenderService, default_model_path
 
 runner = CliRunner()
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from artistrec.data import Dataset
+from artistrec.data.names import fold_name as fold
 from artistrec.service import InvalidRequestError, UnknownArtistError
 from artistrec.service.catalogue import CARD_TAGS, Catalogue
-from artistrec.service.search import fold
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_resolve_name(cat: Catalogue) -> None:
     name = str(cat.names[11])
     aid = int(cat.ids[11])
     assert cat.resolve_name(aid) == aid
-    assert cat.resolve_name(f"  {name.upper()} ") == int(cat.ids[cat.matcher.exact(name)])
+    assert cat.resolve_name(f"  {name.upper()} ") == int(cat.ids[cat.matcher.lookup(name).index])
     assert fold(str(cat.names[cat.index_of(cat.resolve_name(name))])) == fold(name)
     assert cat.resolve_name(f" {aid} ") == aid  # a numeric name that is no artist's: the id
     with pytest.raises(UnknownArtistError) as exc:
@@ -69,7 +69,7 @@ def test_resolve_name(cat: Catalogue) -> None:
 
 def test_search_validation_and_records(cat: Catalogue) -> None:
     hits = cat.search("", limit=5)
-    assert [h.index for h in hits] == cat.matcher.search("", 5).tolist()
+    assert [h.index for h in hits] == [i for i, _ in cat.matcher.search("", 5)]
     assert all(h.id == cat.ids[h.index] and h.listeners == cat.listeners[h.index] for h in hits)
     for kwargs in ({"query": "x", "limit": 0}, {"query": "x" * 201}, {"query": 5}):
         with pytest.raises(InvalidRequestError):

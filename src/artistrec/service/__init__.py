@@ -2,7 +2,7 @@
 
 - :mod:`~artistrec.service.facade` - ``RecommenderService``, what the CLI, API and web app call
 - :mod:`~artistrec.service.catalogue` - artist ids <-> indices, names, links, tags, name search
-- :mod:`~artistrec.service.search` - today's name matching (fold, substring, difflib)
+  (through :class:`artistrec.data.names.NameIndex`)
 - :mod:`~artistrec.service.models` - the model cache (artifacts, training, staleness, locks)
 - :mod:`~artistrec.service.explain` - "because you rated X and Y" reasons
 - :mod:`~artistrec.service.rerank` - novelty re-ranking and its candidate pool
@@ -21,7 +21,6 @@ from artistrec.service.models import ModelCache, default_model_path, fit_with_pr
 from artistrec.service.profiles import ENV_PROFILE_DB, ProfileService, open_store
 from artistrec.service.rerank import NoveltyReranker
 from artistrec.service.results import ArtistHit, Recommendation
-from artistrec.service.search import fold
 from artistrec.service.validation import (
     MAX_EXCLUDE,
     MAX_K,
@@ -53,6 +52,5 @@ __all__ = [
     "check_k",
     "default_model_path",
     "fit_with_progress",
-    "fold",
     "open_store",
 ]

@@ -2,7 +2,8 @@
 
 Everything the interfaces show about an artist comes from here, and every original artist id a
 request carries is turned into a column index here (or rejected with :class:`UnknownArtistError`).
-Name matching is delegated to one :class:`~artistrec.service.search.NameMatcher`.
+Name matching (search, "did you mean", typed names) is :class:`~artistrec.data.names.NameIndex`,
+built once per data set and shared by the CLI, the API and the web app.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from artistrec.data import Dataset
+from artistrec.data.names import NameIndex, fold_name
 from artistrec.service.errors import InvalidRequestError, UnknownArtistError
 from artistrec.service.results import ArtistHit, Recommendation
-from artistrec.service.search import FoldedNameMatcher, NameMatcher, fold
 from artistrec.service.validation import (
     MAX_SEARCH_LIMIT,
     check_k,
@@ -42,8 +43,7 @@ class Catalogue:
         self.names = dataset.artist_names
         self.urls = dataset.artists["url"].fillna("").astype(str).to_numpy(object)
         self.listeners = dataset.artist_listeners()
-        # the one line to change to swap in another matcher (e.g. artistrec.data.names)
-        self.matcher: NameMatcher = FoldedNameMatcher(self.names, self.listeners)
+        self.matcher = NameIndex.from_dataset(dataset)
         self._tags: dict[int, list[str]] = {}
 
     @property
@@ -142,10 +142,11 @@ class Catalogue:
 
     # ------------------------------------------------------------------ names
     def search(self, query: str, limit: int = 20) -> list[ArtistHit]:
-        """Artists matching ``query`` (today: folded substring), most listened first."""
+        """Artists matching ``query`` (case, accents, punctuation and script folded; prefix,
+        word and close-spelling hits), best match first, popular artists ahead of rare ones."""
         query = check_query(query, "q")
         limit = check_k(limit, "limit", MAX_SEARCH_LIMIT)
-        return [self.hit(int(i)) for i in self.matcher.search(query, limit)]
+        return [self.hit(int(i)) for i, _ in self.matcher.search(query, limit)]
 
     def suggest(self, query: str, n: int = N_SUGGESTIONS) -> list[str]:
         """Names a misspelt ``query`` may mean ("did you mean"), best first."""
@@ -164,10 +165,10 @@ class Catalogue:
                 f"artist must be a name or an integer id, got {name_or_id!r}", "name"
             )
         name = check_query(name_or_id, "name", "artist name")
-        idx = self.matcher.exact(name)
-        if idx is not None:
-            return int(self.ids[idx])
-        key = fold(name)
+        match = self.matcher.lookup(name)
+        if match is not None:
+            return int(self.ids[match.index])
+        key = fold_name(name)
         if key.isascii() and key.isdigit() and len(key) < _MAX_ID_DIGITS:
             q = np.asarray([int(key)], dtype=np.int64)
             if self.dataset.artist_map.contains(q)[0]:
