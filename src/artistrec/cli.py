@@ -424,6 +424,13 @@ def serve(
             "by every process (0: only POST /admin/reload, in the process that gets it).",
         ),
     ] = 1.0,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request (off when a reverse proxy logs them: ~5% more throughput).",
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP API (FastAPI + uvicorn). Set ARTISTREC_ADMIN_TOKEN to enable /admin/reload.
 
@@ -463,7 +470,17 @@ def serve(
         f"serving {name} on http://{host}:{port} with {workers} process(es) "
         f"(profiles: {store.location}); docs at /docs"
     )
-    run(svc, store, host, port, workers=workers, data_dir=data_dir, model_path=model, limits=limits)
+    run(
+        svc,
+        store,
+        host,
+        port,
+        workers=workers,
+        data_dir=data_dir,
+        model_path=model,
+        limits=limits,
+        access_log=access_log,
+    )
 
 
 # ----------------------------------------------------------------------------- evaluate

@@ -73,5 +73,4 @@ def test_unknown_names_do_not_block_the_event_loop(
     assert len(answered) >= 4, "the loading connections got no answers"
     # before the fix: p50 > 1 s (each name ran 40-226 ms of difflib inline on the event loop).
     # Generous, as the machine is shared: the strict 20 ms is the benchmark's
-    print("IDLE", idle, "BUSY", busy, len(answered))
     assert busy < max(10 * idle, 0.1), (idle, busy, len(answered))

@@ -26,9 +26,7 @@ from artistrec.api.middleware import (
     MAX_BODY,
     MAX_INFLIGHT,
     VERSION_HEADER,
-    BodyLimitMiddleware,
-    InflightLimitMiddleware,
-    ModelVersionMiddleware,
+    ServingMiddleware,
 )
 from artistrec.api.openapi import build_openapi
 from artistrec.api.reload import DEFAULT_POLL, ModelWatcher
@@ -87,10 +85,12 @@ def create_app(
         redoc_url=None,  # ReDoc only loads from a CDN
         lifespan=lifespan,
     )
-    # outermost first: shed load before anything else, then stamp the version, then the body cap
-    app.add_middleware(BodyLimitMiddleware, max_body=max_body)
-    app.add_middleware(ModelVersionMiddleware, version=lambda: watcher.version)
-    app.add_middleware(InflightLimitMiddleware, limit=max_inflight)
+    app.add_middleware(
+        ServingMiddleware,
+        version=lambda: watcher.version,
+        max_body=max_body,
+        max_inflight=max_inflight,
+    )
     app.state.service = service
     app.state.profiles = ProfileService(store, service.catalogue)
     app.state.admin_hash = admin_token_hash(admin_token)

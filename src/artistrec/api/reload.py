@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -65,6 +66,13 @@ class Served:
     model: Recommender
     version: str
     identity: _Identity | None
+    #: the model's parameters as JSON values (computed once: ``get_params`` inspects signatures)
+    params: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, model: Recommender, version: str, identity: _Identity | None) -> Served:
+        params = json.loads(json.dumps(model.get_params(), default=str))
+        return cls(model, version, identity, params)
 
 
 def _read(path: Path, service: RecommenderService) -> tuple[Recommender, str, _Identity | None]:
@@ -88,7 +96,7 @@ class ModelWatcher:
         model = service.model()
         identity = file_identity(self.path)
         version = content_version(self.path) if identity is not None else UNSAVED
-        self._served = Served(model, version, identity)
+        self._served = Served.of(model, version, identity)
         self._versions: dict[int, str] = {id(model): version}
         self._failed: _Identity | None = None
         self.last_error: str | None = None
@@ -139,13 +147,13 @@ class ModelWatcher:
             old = self._served
             if version == old.version:
                 # the same bytes (e.g. copied again): keep serving the model already in memory
-                self._served = Served(old.model, version, identity)
+                self._served = Served(old.model, version, identity, old.params)
                 return False
             # on the event loop: a request running inline sees one model from start to end
             self.service.set_model(model)
             self._versions[id(model)] = version
             self._versions.pop(id(old.model), None)
-            self._served = Served(model, version, identity)
+            self._served = Served.of(model, version, identity)
             log.info("serving model %s version %s from %s", model.name, version, self.path)
             return True
 

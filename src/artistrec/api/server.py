@@ -68,7 +68,7 @@ class ServerLimits:
     keep_alive: float = 5.0
     #: Open connections per process; the next one gets 503 and is closed.
     max_connections: int = 1000
-    #: Requests in progress per process; the next one gets 503 (see InflightLimitMiddleware).
+    #: Requests in progress per process; the next one gets 503 (see ServingMiddleware).
     max_inflight: int = MAX_INFLIGHT
     #: Bytes of request line + headers; more gets 431.
     max_head: int = 64 * 1024
@@ -278,6 +278,7 @@ def run(
     model_path: str | os.PathLike[str] | None = None,
     log_level: str = "info",
     limits: ServerLimits | None = None,
+    access_log: bool = True,
 ) -> None:
     """Serve the profiles in ``store`` and, with one worker, ``service``.
 
@@ -299,6 +300,7 @@ def run(
         "http": HTTP,
         "log_level": log_level,
         "timeout_keep_alive": limits.keep_alive,
+        "access_log": access_log,
     }
     if workers == 1:
         if service is None:

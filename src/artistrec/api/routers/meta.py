@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 from fastapi import APIRouter, Request
@@ -21,13 +20,12 @@ async def health(request: Request, svc: Service) -> Response:
     """Liveness: served model and its version, data fingerprint, uptime, the answering
     process (``--workers``: which one); no I/O, always fast."""
     served = request.app.state.watcher.served
-    model = served.model
     return json_response(
         {
             "status": "ok",
-            "model": model.name,
+            "model": served.model.name,
             "model_version": served.version,
-            "model_params": json.loads(json.dumps(model.get_params(), default=str)),
+            "model_params": served.params,
             "data_fingerprint": svc.dataset.fingerprint,
             "uptime_seconds": round(svc.uptime, 3),
             "pid": os.getpid(),
