@@ -5,8 +5,8 @@ Request handling only: every answer comes from the service or the profile servic
 :mod:`artistrec.api.routers`). Errors are JSON (:mod:`artistrec.api.errors`). No handler blocks
 the event loop: handlers that touch the profile store or run long numpy work are plain ``def``
 functions (Starlette runs them in its thread pool); the ``async`` ones only do bounded work of
-well under a millisecond inline and hand anything larger to the thread pool (see
-:mod:`artistrec.api.routers.recommendations`).
+about a millisecond inline and hand anything larger to one compute thread (see
+:mod:`artistrec.api.offload` and :mod:`artistrec.api.routers.recommendations`).
 """
 
 from __future__ import annotations
