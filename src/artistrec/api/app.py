@@ -68,6 +68,8 @@ def create_app(
     if admin_token is _UNSET:
         admin_token = os.environ.get(ENV_ADMIN_TOKEN) or None
     watcher = ModelWatcher(service, reload_poll)
+    # a server lives long: reasons among the most listened artists become lookups (16 MB)
+    service.explainer.cache_popular()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
