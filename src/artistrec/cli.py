@@ -308,6 +308,14 @@ def recommend(
             help='A rating "Artist Name=LEVEL" (level 0..5; an artist id works too); repeatable.',
         ),
     ] = None,
+    history: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--history",
+            help="A listening-history export: Spotify JSON, Last.fm scrobbles CSV, an "
+            "artist,plays CSV/TSV, or a zip of them (repeatable; read in memory, not stored).",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option(help="Number of recommendations (1..500).")] = 10,
     model: Annotated[str, typer.Option(help="Model name.")] = "default",
     novelty: Annotated[
@@ -316,11 +324,18 @@ def recommend(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Recommend artists for a known user (--user) or for your own ratings (--rate, repeatable)."""
+    """Recommend artists for a known user (--user), for your own ratings (--rate, repeatable)
+    or for your listening history (--history, repeatable)."""
     from artistrec.service import InvalidRequestError, UnknownArtistError, UnknownUserError
 
+    if history:
+        if user is not None or rate:
+            fail("--history cannot be combined with --user or --rate", 2)
+        from artistrec.cli_history import recommend_from_history
+
+        return recommend_from_history(history, k, model, novelty, as_json, data_dir)
     if (user is None) == (not rate):
-        fail('give either --user ID or at least one --rate "Artist Name=LEVEL"', 2)
+        fail('give either --user ID, at least one --rate "Artist Name=LEVEL" or --history FILE', 2)
     parsed: list[tuple[str, int]] = []
     for text in rate or []:
         name, sep, level = text.rpartition("=")

@@ -30,7 +30,7 @@ from artistrec.api.middleware import (
 )
 from artistrec.api.openapi import build_openapi
 from artistrec.api.reload import DEFAULT_POLL, ModelWatcher
-from artistrec.api.routers import admin, artists, meta, profiles, recommendations
+from artistrec.api.routers import admin, artists, history, meta, profiles, recommendations
 from artistrec.api.store_health import StoreHealth
 from artistrec.service import ProfileService, RecommenderService
 from artistrec.store.profiles import ProfileStore
@@ -92,6 +92,7 @@ def create_app(
         version=lambda: watcher.version,
         max_body=max_body,
         max_inflight=max_inflight,
+        path_limits=history.BODY_LIMITS,
     )
     app.state.service = service
     app.state.profiles = ProfileService(store, service.catalogue)
@@ -99,7 +100,7 @@ def create_app(
     app.state.watcher = watcher
     app.state.store_health = StoreHealth()
     register_error_handlers(app)
-    for area in (meta, artists, recommendations, profiles, admin):
+    for area in (meta, artists, recommendations, profiles, admin, history):
         app.include_router(area.router)
     add_offline_docs(app, TITLE)
     app.openapi = lambda: build_openapi(app, MODEL_NAMES)  # type: ignore[method-assign]

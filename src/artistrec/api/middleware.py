@@ -1,5 +1,6 @@
 """The API's one ASGI middleware, :class:`ServingMiddleware`: the in-flight request limit, the
-request body size limit (enforced before any parsing) and the ``X-Model-Version`` header.
+request body size limit (enforced before any parsing; one limit for every route except the paths
+given their own, e.g. ``POST /history`` uploads) and the ``X-Model-Version`` header.
 
 One layer instead of three: every ASGI layer wraps each request's ``receive``/``send`` in
 coroutines of its own, a per-request cost that a cheap endpoint (``/health``) feels.
@@ -7,7 +8,7 @@ coroutines of its own, a per-request cost that a cheap endpoint (``/health``) fe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import orjson
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -55,7 +56,8 @@ def _declared_length(scope: Scope) -> int | None:
 class ServingMiddleware:
     """Per request: 503 ``overloaded`` (``Retry-After: 1``) beyond ``max_inflight`` requests in
     progress, before anything is read (shedding load keeps the admitted requests fast instead of
-    queueing everyone); 413 for a body over ``max_body`` bytes, by header or while streaming;
+    queueing everyone); 413 for a body over ``max_body`` bytes (a path in ``path_limits`` has
+    its own limit instead), by header or while streaming;
     ``X-Model-Version`` (``version()`` when the request starts: the default model's version)
     on every answer whose handler did not name the version of the model it used."""
 
@@ -65,6 +67,7 @@ class ServingMiddleware:
         version: Callable[[], str],
         max_body: int = MAX_BODY,
         max_inflight: int = MAX_INFLIGHT,
+        path_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.version = version
@@ -75,6 +78,10 @@ class ServingMiddleware:
             503, "overloaded", "the server is at its concurrency limit; retry shortly", 1
         )
         self._too_big = _error(413, "body_too_large", f"request body over {max_body} bytes")
+        self._path_limits = {
+            path: (limit, _error(413, "body_too_large", f"request body over {limit} bytes"))
+            for path, limit in (path_limits or {}).items()
+        }
         self._bad_length = _error(400, "bad_request", "invalid Content-Length")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,12 +97,12 @@ class ServingMiddleware:
         except ValueError:
             await _send_error(send, self._bad_length, version)
             return
-        if length is not None and length > self.max_body:
-            await _send_error(send, self._too_big, version)
+        limit, too_big = self._path_limits.get(scope["path"], (self.max_body, self._too_big))
+        if length is not None and length > limit:
+            await _send_error(send, too_big, version)
             return
         received = 0
         started = False
-        limit = self.max_body
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -120,6 +127,6 @@ class ServingMiddleware:
             await self.app(scope, limited_receive, send_with_version)
         except _BodyTooLarge:
             if not started:
-                await _send_error(send, self._too_big, version)
+                await _send_error(send, too_big, version)
         finally:
             self.inflight -= 1
