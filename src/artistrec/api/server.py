@@ -53,6 +53,8 @@ ENV_LIMITS = "ARTISTREC_SERVE_LIMITS"
 FACTORY = "artistrec.api.server:app_from_env"
 LOOP = "asyncio"
 HTTP = "artistrec.api.server:GuardedHTTPProtocol"
+#: Seconds the supervisor waits for a worker's health answer before it replaces the worker.
+WORKER_HEALTHCHECK_S = 60
 
 
 @dataclass(frozen=True)
@@ -321,4 +323,13 @@ def run(
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     store.close()  # the workers open their own connections
-    uvicorn.run(FACTORY, factory=True, workers=workers, **common)
+    # A worker answers the supervisor's health pings only once its interpreter has imported
+    # the package (numpy, pandas, scipy, ...: several seconds on a loaded 2-core machine);
+    # uvicorn's 5 s default then kills healthy workers while they start, again and again.
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        **common,
+    )
