@@ -52,11 +52,29 @@ SCALE_LEGEND = " · ".join(f"**{lv}** = {LEVEL_LABELS[lv]}" for lv in LEVELS)
 
 
 # ----------------------------------------------------------------------------- service & models
+#: Services built before Streamlit started (``artistrec app``), by (data dir, model path).
+_ADOPTED: dict[tuple[str | None, str | None], RecommenderService] = {}
+
+
+def _environment_key() -> tuple[str | None, str | None]:
+    return os.environ.get(ENV_DATA_DIR) or None, os.environ.get(ENV_MODEL_PATH) or None
+
+
+def adopt_service(svc: RecommenderService) -> None:
+    """Serve ``svc`` (built and checked by ``artistrec app`` before the server started) to the
+    pages, for the current environment's data directory and model path."""
+    _ADOPTED[_environment_key()] = svc
+
+
 @st.cache_resource(show_spinner="Loading the data set and the model…")
 def _service(data_dir: str | None, model_path: str | None, model: str) -> RecommenderService:
-    return RecommenderService.load(
-        data_dir=data_dir, model_path=Path(model_path) if model_path else None, model=model
-    )
+    svc = _ADOPTED.pop((data_dir, model_path), None)
+    if svc is None:
+        svc = RecommenderService.load(
+            data_dir=data_dir, model_path=Path(model_path) if model_path else None
+        )
+    svc.model(model)
+    return svc
 
 
 @st.cache_resource(show_spinner=False)
@@ -77,11 +95,7 @@ def initial_model() -> str:
 
 def get_service() -> RecommenderService:
     """The process-wide service (data set + models), keyed by the environment it was built from."""
-    return _service(
-        os.environ.get(ENV_DATA_DIR) or None,
-        os.environ.get(ENV_MODEL_PATH) or None,
-        initial_model(),
-    )
+    return _service(*_environment_key(), initial_model())
 
 
 def warm_up() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from artistrec.data import Dataset
-from artistrec.data.names import NameIndex, fold_name
+from artistrec.data.names import NameIndex
 from artistrec.service.errors import InvalidRequestError, UnknownArtistError
 from artistrec.service.results import ArtistHit, Recommendation
 from artistrec.service.validation import (
@@ -168,7 +168,7 @@ class Catalogue:
         match = self.matcher.lookup(name)
         if match is not None:
             return int(self.ids[match.index])
-        key = fold_name(name)
+        key = name.strip()  # digits as typed: "-5" or "5." is no id
         if key.isascii() and key.isdigit() and len(key) < _MAX_ID_DIGITS:
             q = np.asarray([int(key)], dtype=np.int64)
             if self.dataset.artist_map.contains(q)[0]:
