@@ -98,10 +98,10 @@ def test_validate_prints_findings_of_a_loadable_dir(tmp_path: Path) -> None:
 def test_info_with_invalid_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-dir"
     result = runner.invoke(app, ["data", "info", "--data-dir", str(missing)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, refused while the options are read
     assert isinstance(result.exception, SystemExit)  # not an uncaught exception
     err = _flat(result.stderr)
-    assert err.startswith("error: data directory")
+    assert "Invalid value for '--data-dir'" in err
     assert "no-such-dir" in err and "does not exist" in err
     assert "Traceback" not in result.output
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,7 @@ def test_recommend_errors(synthetic_dir: Path, synthetic_ds: Dataset) -> None:
     code, text = _run("recommend", "--user", "999999999", *d)
     assert code == 2 and "unknown user" in text
     code, text = _run("recommend", "--rate", f"{name}=3", "--k", "0", *d)
-    assert code == 2 and "k must be" in text
+    assert code == 2 and "Invalid value for '--k'" in text and "1 to 500" in text
 
 
 def test_similar(synthetic_dir: Path, synthetic_ds: Dataset) -> None:
@@ -152,12 +153,21 @@ def test_serve_builds_app(
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     db = tmp_path / "p.sqlite3"
-    code, text = _run("serve", "--port", "8123", "--db", str(db), "--data-dir", str(synthetic_dir))
+    port = _free_port()
+    code, text = _run(
+        "serve", "--port", str(port), "--db", str(db), "--data-dir", str(synthetic_dir)
+    )
     assert code == 0, text
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123 and db.is_file()
+    assert seen["host"] == "127.0.0.1" and seen["port"] == port and db.is_file()
     health = TestClient(seen["app"]).get("/health")
     assert health.status_code == 200 and health.json()["model"]
     code, text = _run(
-        "serve", "--model", str(tmp_path / "missing.npz"), "--data-dir", str(synthetic_dir)
+        "serve", "--artifact", str(tmp_path / "missing.npz"), "--data-dir", str(synthetic_dir)
     )
-    assert code == 1 and "not found" in text
+    assert code == 2 and "not found" in text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

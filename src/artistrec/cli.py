@@ -553,7 +553,7 @@ def _check_models(value: str | None) -> str | None:
     unknown = [m for m in names if m not in known]
     if unknown:
         raise typer.BadParameter(
-            f"no model named {', '.join(map(repr, unknown))}; choose from {', '.join(known)}"
+            f"unknown model(s) {', '.join(map(repr, unknown))}; choose from {', '.join(known)}"
         )
     return value
 

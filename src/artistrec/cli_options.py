@@ -282,7 +282,7 @@ def check_model_name(value: str | None) -> str | None:
     from artistrec.models import available_models
 
     if value not in available_models():
-        raise _bad(f"no model named {value!r}; choose one of {', '.join(available_models())}")
+        raise _bad(f"unknown model {value!r}; choose one of {', '.join(available_models())}")
     return value
 
 
