@@ -171,3 +171,27 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_level_zero_means_not_interested(synthetic_dir: Path, synthetic_ds: Dataset) -> None:
+    """Only level 0: said to be "not interested", left out, and the list is the popular one."""
+    top = _top(synthetic_ds, 3)
+    names = [str(synthetic_ds.artist_names[i]) for i in top]
+    d = ("--data-dir", str(synthetic_dir))
+    result = runner.invoke(app, ["recommend", "--rate", f"{names[0]}=0", "--k", "3", *d])
+    assert result.exit_code == 0, result.output
+    err = " ".join(result.stderr.split())
+    assert f"level 0 = not interested: {names[0]} left out of the results" in err
+    assert "nothing personal to recommend from" in err
+    out = " ".join(result.stdout.split())
+    assert "Most popular artists" in out and "Recommendations from 1 rating" not in out
+    result = runner.invoke(app, ["recommend", "--rate", f"{names[0]}=0", "--json", *d])
+    recs = json.loads(result.stdout)
+    assert names[0] not in [r["name"] for r in recs]
+    assert [r["name"] for r in recs[:2]] == names[1:3]  # the most popular of the rest
+    # with a positive rating too, the zero is left out and the list is personal
+    args = ["recommend", "--rate", f"{names[0]}=0", "--rate", f"{names[1]}=4", "--k", "3", *d]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "nothing personal" not in result.stderr
+    assert "Recommendations from 1 rating(s)" in " ".join(result.stdout.split())
