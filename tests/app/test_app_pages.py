@@ -51,6 +51,17 @@ def test_similar_unknown_search(make_app) -> None:
     assert not card_names(at)
 
 
+def test_similar_near_miss_offers_the_close_name_first(make_app, svc) -> None:
+    at = make_app("views/similar.py")
+    popular = svc.popular(1)[0]
+    misspelt = popular.name[:-1] + "q"
+    at.text_input(key="sim_search").input(misspelt).run()
+    assert not at.exception
+    assert any("Did you mean" in c.value and "No artist is named" in c.value for c in at.caption)
+    assert at.selectbox(key="sim_artist").value == popular.artist_id
+    assert card_names(at)  # the neighbours of the meant artist are shown
+
+
 def test_model_choice_is_shared_between_pages(make_app) -> None:
     at = make_app()
     at.sidebar.selectbox(key="model").set_value("popularity").run()

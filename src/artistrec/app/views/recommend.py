@@ -28,6 +28,8 @@ from artistrec.store.profiles import (
 )
 
 SEARCH_LIMIT = 8
+#: "Did you mean" names offered for a query that names no artist.
+DID_YOU_MEAN = 3
 
 svc = get_service()
 ss = st.session_state
@@ -45,11 +47,6 @@ def add_artist(artist_id: int, name: str) -> None:
     picked[int(artist_id)] = name
     ss[_level_key(artist_id)] = DEFAULT_LEVEL
     hidden.pop(int(artist_id), None)
-
-
-def add_by_name(name: str) -> None:
-    artist_id = svc.resolve_artist(name)
-    add_artist(artist_id, svc.artist_info(artist_id)["name"])
 
 
 def remove_artist(artist_id: int) -> None:
@@ -201,42 +198,40 @@ with left:
         "Search the catalogue",
         key="search",
         max_chars=MAX_QUERY_CHARS,
-        placeholder="Type part of a name (e.g. radiohead, björk) and press Enter",
-        help="Ignores case and accents; the most listened artists come first.",
+        placeholder="e.g. radiohead, björk",
+        help="Type part of a name and press Enter. Case, accents and punctuation are ignored, "
+        "names in other scripts are found by their Latin spelling too (e.g. ariya for Ария), "
+        "and the most listened artists come first.",
     )
     if query.strip():
         try:
             hits = svc.search_artists(query, limit=SEARCH_LIMIT)
+            # a near miss ("eminen") gets "did you mean", whether or not the search found hits
+            suggestions = svc.did_you_mean(query, n=DID_YOU_MEAN)
         except InvalidRequestError as exc:
             st.error(str(exc))
-            hits = []
-        else:
-            if hits:
-                st.caption(f"Artists matching “{md(query.strip())}” — click to add:")
-                for hit in hits:
-                    added = hit.id in picked
-                    st.button(
-                        f"{md(hit.name)} · {hit.listeners:,} listener{'s' if hit.listeners != 1 else ''}",
-                        key=f"add_{hit.id}",
-                        on_click=add_artist,
-                        args=(hit.id, hit.name),
-                        disabled=added,
-                        icon=":material/check:" if added else ":material/add:",
-                        width="stretch",
-                    )
-            else:
-                st.warning(f"No artist matches “{md(query.strip())}”.")
-                suggestions = svc.suggest_names(query)
-                if suggestions:
-                    st.caption("Did you mean:")
-                    for name in suggestions:
-                        st.button(
-                            md(name),
-                            icon=":material/add:",
-                            key=f"suggest_{name}",
-                            on_click=add_by_name,
-                            args=(name,),
-                        )
+            hits, suggestions = [], []
+        if not hits:
+            st.warning(f"No artist matches “{md(query.strip())}”.")
+        if suggestions:
+            st.caption("Did you mean:")
+        shown = {h.id for h in suggestions}
+        others = [h for h in hits if h.id not in shown]
+        for prefix, group in (("suggest", suggestions), ("add", others)):
+            if prefix == "add" and others:
+                what = "Other artists matching" if suggestions else "Artists matching"
+                st.caption(f"{what} “{md(query.strip())}” — click to add:")
+            for hit in group:
+                added = hit.id in picked
+                st.button(
+                    f"{md(hit.name)} · {hit.listeners:,} listener{'s' if hit.listeners != 1 else ''}",
+                    key=f"{prefix}_{hit.id}",
+                    on_click=add_artist,
+                    args=(hit.id, hit.name),
+                    disabled=added,
+                    icon=":material/check:" if added else ":material/add:",
+                    width="stretch",
+                )
 
     st.subheader("2 · Rate them")
     if not picked:

@@ -29,19 +29,26 @@ query = st.text_input(
     "Search the catalogue",
     key="sim_search",
     max_chars=MAX_QUERY_CHARS,
-    placeholder="Type part of a name and press Enter (empty = the most listened artists)",
-    help="Ignores case and accents; the most listened artists come first.",
+    placeholder="e.g. radiohead, björk",
+    help="Type part of a name and press Enter; empty lists the most listened artists. Case, "
+    "accents and punctuation are ignored, and names in other scripts are found by their "
+    "Latin spelling too (e.g. ariya for Ария).",
 )
 try:
     hits = svc.search_artists(query, limit=50)
+    suggestions = svc.did_you_mean(query) if query.strip() else []
 except InvalidRequestError as exc:
     st.error(str(exc))
     st.stop()
+if suggestions:  # a near miss: the closest names first in the list below
+    st.caption(
+        f"No artist is named “{md(query.strip())}”. Did you mean: "
+        + ", ".join(md(h.name) for h in suggestions)
+        + "?"
+    )
+    hits = suggestions + [h for h in hits if h.id not in {s.id for s in suggestions}]
 if not hits:
     st.warning(f"No artist matches “{md(query.strip())}”.")
-    suggestions = svc.suggest_names(query)
-    if suggestions:
-        st.caption("Did you mean: " + ", ".join(map(md, suggestions)) + "?")
     st.stop()
 
 by_id = {h.id: h for h in hits}
