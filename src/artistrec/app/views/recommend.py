@@ -28,6 +28,8 @@ from artistrec.store.profiles import (
 )
 
 SEARCH_LIMIT = 8
+#: Session key of the "Save / load profile" panel's open state (kept open after save / load).
+PROFILE_PANEL = "profile_panel"
 #: "Did you mean" names offered for a query that names no artist.
 DID_YOU_MEAN = 3
 
@@ -90,6 +92,7 @@ def _profile_error(exc: Exception) -> str:
 
 def save_profile() -> None:
     """Store the current ratings: a new profile, or the given one when id and token are set."""
+    ss[PROFILE_PANEL] = True  # the answer is shown in the panel: keep it open
     ratings = {a: int(ss.get(_level_key(a), DEFAULT_LEVEL)) for a in picked}
     ratings.update({a: 0 for a in hidden if a not in ratings})  # "not interested" = level 0
     profile_id = ss.get("profile_id", "").strip() or None
@@ -111,6 +114,7 @@ def save_profile() -> None:
 
 def load_profile() -> None:
     """Replace the current ratings with those of the stored profile whose id is entered."""
+    ss[PROFILE_PANEL] = True
     profile_id = ss.get("profile_id", "").strip()
     if not profile_id:
         ss["profile_msg"] = ("error", "Enter the id of a saved profile to load it.")
@@ -152,12 +156,18 @@ with st.sidebar:
         persist_state="session",
         help="0 = the model's best matches; higher values favour lesser-known artists.",
     )
-    if hidden:
-        st.caption(
-            f"Not interested in {len(hidden)} artist(s): " + ", ".join(map(md, hidden.values()))
-        )
-        st.button("Show them again", on_click=unhide_all, key="unhide")
-    with st.expander("Save / load profile", icon=":material/save:"):
+    # The "not interested" block comes and goes; it lives in a container that is always there,
+    # so the panel below keeps its place in the page and Streamlit never re-creates it
+    # (a re-created expander opens collapsed, hiding the message the person just caused).
+    with st.container():
+        if hidden:
+            st.caption(
+                f"Not interested in {len(hidden)} artist(s): " + ", ".join(map(md, hidden.values()))
+            )
+            st.button("Show them again", on_click=unhide_all, key="unhide")
+    with st.expander(
+        "Save / load profile", icon=":material/save:", key=PROFILE_PANEL, on_change="rerun"
+    ):
         st.caption(
             "Save your ratings to come back to them later (or use them from the HTTP API). "
             "To update a saved profile, enter its id and owner token and save again."
