@@ -13,6 +13,7 @@ from __future__ import annotations
 from artistrec.explore.benchmarks import (
     ENV_RESULTS_DIR,
     benchmark_dirs,
+    benchmark_means,
     benchmark_metric,
     benchmark_table,
     load_benchmark_summaries,
@@ -45,6 +46,7 @@ __all__ = [
     "artist_popularity",
     "benchmark_dirs",
     "benchmark_metric",
+    "benchmark_means",
     "benchmark_table",
     "dataset_stats",
     "embedding_map",

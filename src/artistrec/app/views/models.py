@@ -37,6 +37,34 @@ def _embedding_map(fingerprint: str, model_name: str, n: int) -> pd.DataFrame:
     return explore.embedding_map(ds, emb, n=n, seed=0)
 
 
+#: The benchmark table's columns: short labels and three decimals, so that every column fits
+#: the page (the spread over runs is in the chart's error bars and under "All columns").
+_MEAN_HELP = "mean over runs (the spread is in the chart and under All columns)"
+TABLE_CONFIG = {
+    "model": st.column_config.TextColumn("model", width=125),
+    "n_revealed": st.column_config.NumberColumn(
+        "N", width=36, help="Artists revealed per new user."
+    ),
+    **{
+        metric: st.column_config.NumberColumn(label, format="%.3f", help=f"{what}: {_MEAN_HELP}")
+        for metric, label, what in [
+            ("ndcg", "NDCG", "NDCG@K"),
+            ("recall", "recall", "recall@K"),
+            ("precision", "prec.", "precision@K"),
+            ("map", "MAP", "MAP@K"),
+            ("hit_rate", "hits", "hit rate@K (a held-out artist in the top K)"),
+            ("coverage", "cover.", "catalogue coverage of the top-K lists"),
+            ("novelty", "novelty", "novelty (mean self-information of recommended artists)"),
+        ]
+    },
+    "train_s": st.column_config.NumberColumn(
+        "fit s", format="%.1f", help="Seconds to fit, mean over runs."
+    ),
+    "latency_median_ms": st.column_config.NumberColumn(
+        "ms", format="%.2f", help="Median time of one new-user request, in milliseconds."
+    ),
+}
+
 #: Distinct colours for the named genres; "other" and "untagged" stay grey.
 GENRE_COLOURS = [
     "#4c78a8",
@@ -115,7 +143,12 @@ else:
             )
             height = 28 * len(long) + 40
             st.altair_chart((bars + errs).properties(height=height), width="stretch")
-            st.dataframe(explore.benchmark_table(summary), hide_index=True, width="stretch")
+            st.dataframe(
+                explore.benchmark_means(summary),
+                hide_index=True,
+                width="stretch",
+                column_config=TABLE_CONFIG,
+            )
             with st.expander("All columns"):
                 st.dataframe(summary.drop(columns=["source"]), hide_index=True, width="stretch")
             st.caption("From " + ", ".join(dict.fromkeys(summary["source"])))
