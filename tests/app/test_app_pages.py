@@ -131,12 +131,21 @@ def test_models_page_draws_the_embedding_map(make_app, svc) -> None:
     factor = [m for m in ("als", "bpr", "seed-mf") if m in candidates]
     assert factor, "no factor model to draw"
     at.selectbox(key="emb_model").set_value(factor[-1]).run()
+    cached = explore.map_cache_path(svc.model_info(factor[-1])["artifact"], 100)
+    cached.unlink(missing_ok=True)  # a layout from an earlier run would be drawn at once
     at.slider(key="emb_n").set_value(100).run()
     assert explore.item_embeddings(svc.model(factor[-1])) is not None
     before = len(_charts(at))
     at.button(key="draw_map").click().run(timeout=120)
     assert not at.exception, at.exception
     assert len(_charts(at)) == before + 1
+    assert cached.is_file()  # kept beside the model's artifact
+    # a new session (an app restart) draws the kept layout without asking
+    again = make_app("views/models.py")
+    again.selectbox(key="emb_model").set_value(factor[-1]).run()
+    again.slider(key="emb_n").set_value(100).run()
+    assert again.button(key="draw_map").disabled
+    assert len(_charts(again)) == before + 1
 
 
 def test_models_page_model_without_embedding(make_app, svc) -> None:

@@ -33,9 +33,12 @@ from artistrec.explore.data_stats import (
     user_activity,
 )
 from artistrec.explore.embeddings import (
+    cached_embedding_map,
     embedding_map,
     embedding_norms,
+    has_cached_map,
     item_embeddings,
+    map_cache_path,
     norm_listener_correlation,
 )
 from artistrec.explore.training import seed_mf_variant_curves, training_curves
@@ -49,8 +52,11 @@ __all__ = [
     "benchmark_means",
     "benchmark_table",
     "dataset_stats",
+    "cached_embedding_map",
     "embedding_map",
     "embedding_norms",
+    "has_cached_map",
+    "map_cache_path",
     "histogram",
     "item_embeddings",
     "load_benchmark_summaries",
