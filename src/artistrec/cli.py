@@ -116,7 +116,9 @@ def main() -> None:
 # ----------------------------------------------------------------------------- data
 @data_app.command("info", cls=ArtistrecCommand)
 def data_info(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
-    """Print the data set's statistics (as in the HetRec readme)."""
+    """Print the data set's statistics (as in the HetRec readme), for any format."""
+    from artistrec.data.formats import TITLES
+
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
@@ -124,9 +126,11 @@ def data_info(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
         fail(str(exc))
     stats = ds.summary()
     if as_json:
-        print(json.dumps({"fingerprint": ds.fingerprint, **stats}, indent=2))
+        out = {"fingerprint": ds.fingerprint, "format": ds.format, **stats, "parts": ds.parts}
+        print(json.dumps(out, indent=2))
         return
-    table = Table(title=f"HetRec 2011 Last.fm (fingerprint {ds.fingerprint})")
+    title = TITLES.get(ds.format, ds.format)
+    table = Table(title=f"{title} (fingerprint {ds.fingerprint})")
     table.add_column("statistic")
     table.add_column("value", justify="right")
     labels = {
@@ -138,8 +142,14 @@ def data_info(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
         "friend_relations": "friend relations",
         "friend_pairs_directed": "friend pairs (directed)",
     }
+    missing = "not in this data set"
     for key, label in labels.items():
-        table.add_row(label, f"{stats[key]:,}")
+        absent = (key.startswith("tag") and not ds.has_tags) or (
+            key.startswith("friend") and not ds.has_friends
+        )
+        table.add_row(label, missing if absent else f"{stats[key]:,}")
+    if ds.has_profiles:
+        table.add_row("user profiles", "gender, age, country, signup")
     console.print(table)
 
 
@@ -148,20 +158,26 @@ def data_validate(
     path: Annotated[
         Path,
         typer.Argument(
-            metavar="PATH", callback=check_data_dir, help="Folder with the data set's files."
+            metavar="PATH",
+            callback=check_data_dir,
+            help="Folder with a data set (HetRec, Last.fm-360K or generic).",
         ),
     ],
 ) -> None:
     """Validate the files in PATH: fatal problems exit 1; findings are listed."""
     from rich.markup import escape
 
+    from artistrec.data.formats import TITLES, detect_format
+
     try:
+        fmt = detect_format(path, "the PATH argument")
         with console.status(f"validating {escape(str(path))}"):
             ds = load_dataset(path, use_cache=False, download=False)
     except DataError as exc:
         fail(f"invalid data: {exc}")
     console.print(
-        f"[green]ok[/]: {escape(str(path))} loads ({ds.n_users:,} users, {ds.n_artists:,} artists)",
+        f"[green]ok[/]: {escape(str(path))} loads as {TITLES.get(fmt, fmt)} "
+        f"({ds.n_users:,} users, {ds.n_artists:,} artists)",
         soft_wrap=True,
     )
     console.print(f"{len(ds.findings)} finding(s):")
@@ -200,31 +216,77 @@ def data_synthetic(
         typer.Argument(
             metavar="OUT_DIR",
             callback=check_out_dir,
-            help="Folder to write the six HetRec files to (created if missing).",
+            help="Folder to write the data set to (created if missing).",
         ),
     ],
-    users: Annotated[int, typer.Option(min=1, help="Number of users.")] = 1892,
-    artists: Annotated[int, typer.Option(min=1, help="Number of artists.")] = 17632,
+    preset: Annotated[
+        str,
+        typer.Option(
+            help="Size: hetrec (= 1x: 1,892 users x 17,632 artists), 10x, 100x, or lastfm360k "
+            "(359,347 users, ~160K artists, ~17.5M pairs).",
+        ),
+    ] = "hetrec",
+    data_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Files to write: hetrec (the six HetRec files), lastfm360k "
+            "(usersha1-artmbid-artname-plays.tsv + usersha1-profile.tsv) or generic "
+            "(interactions.csv + artists.csv).",
+        ),
+    ] = "hetrec",
+    users: Annotated[
+        int | None, typer.Option(min=1, help="Number of users (overrides the preset).")
+    ] = None,
+    artists: Annotated[
+        int | None, typer.Option(min=1, help="Number of artists (overrides the preset).")
+    ] = None,
     tags: Annotated[
         int | None, typer.Option(min=1, help="Number of tags (default: ~artists/1.5).")
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed (same seed, same files).")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Write a synthetic data set in the HetRec format (tests, scale benchmarks)."""
+    """Write a synthetic data set (tests, scale benchmarks) in any format the loader reads."""
+    import dataclasses
+    import time
+
     from rich.markup import escape
 
-    from artistrec.data.synthetic import SyntheticSpec, generate
+    from artistrec.data.synthetic import FORMATS, PRESETS, generate
 
-    n_tags = tags if tags is not None else max(1, round(artists / 1.5))
-    spec = SyntheticSpec(n_users=users, n_artists=artists, n_tags=n_tags, seed=seed)
+    if preset not in PRESETS:
+        raise typer.BadParameter(
+            f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}", param_hint="--preset"
+        )
+    if data_format not in FORMATS:
+        raise typer.BadParameter(
+            f"unknown format {data_format!r}; choose one of {', '.join(FORMATS)}",
+            param_hint="--format",
+        )
+    spec = PRESETS[preset]
+    changes: dict[str, int] = {"seed": seed}
+    if users is not None:
+        changes["n_users"] = users
+    if artists is not None:
+        changes["n_artists"] = artists
+    if tags is not None:
+        changes["n_tags"] = tags
+    elif artists is not None:
+        changes["n_tags"] = max(1, round(artists / 1.5))
+    spec = dataclasses.replace(spec, **changes)
+    start = time.perf_counter()
     make_dirs(out_dir, "OUT_DIR")
     try:
-        path = generate(out_dir, spec, progress=progress)
+        path = generate(out_dir, spec, format=data_format, progress=progress)
     except (OSError, ValueError) as exc:
         fail(f"could not write synthetic data to {out_dir}: {exc}")
+    seconds = time.perf_counter() - start
+    what = f"{spec.n_users:,} users, {spec.n_artists:,} artists"
+    if data_format == "hetrec":
+        what += f", {spec.n_tags:,} tags"
     console.print(
-        f"wrote {users:,} users, {artists:,} artists, {n_tags:,} tags to {escape(str(path))}",
+        f"wrote {what} ({data_format} format) to {escape(str(path))} in {seconds:.1f} s",
         soft_wrap=True,
     )
 

@@ -396,8 +396,8 @@ DataDirOpt = Annotated[
         "--data-dir",
         metavar="PATH",
         callback=check_data_dir,
-        help="Folder with the data set's files (default: $LASTFM_DATA_DIR, the cache, else "
-        "download HetRec 2011 on first use).",
+        help="Folder with the data: HetRec 2011, Last.fm-360K or interactions.csv/.parquet "
+        "(default: $LASTFM_DATA_DIR, the cache, else HetRec 2011 downloaded on first use).",
     ),
 ]
 ArtifactOpt = Annotated[
