@@ -320,21 +320,22 @@ def _load_service(
     return svc
 
 
-def _print_recommendations(recs: list, title: str, as_json: bool) -> None:
+def _print_recommendations(recs: list, title: str, as_json: bool, has_tags: bool = True) -> None:
+    """Recommendations as a table (a data set without tags: no tags column, and a note)."""
     if as_json:
         print(json.dumps([r.to_dict() for r in recs], indent=2, ensure_ascii=False))
         return
-    table = Table(title=title)
+    table = Table(title=title, caption=None if has_tags else "(this data set has no tags)")
     table.add_column("#", justify="right")
     table.add_column("artist")
     table.add_column("id", justify="right")
     table.add_column("score", justify="right")
-    table.add_column("tags")
+    if has_tags:
+        table.add_column("tags")
     table.add_column("why")
     for rank, r in enumerate(recs, 1):
-        table.add_row(
-            str(rank), r.name, str(r.artist_id), f"{r.score:.3f}", ", ".join(r.tags), r.reason
-        )
+        tags = [", ".join(r.tags)] if has_tags else []
+        table.add_row(str(rank), r.name, str(r.artist_id), f"{r.score:.3f}", *tags, r.reason)
     console.print(table)
 
 
@@ -501,7 +502,7 @@ def recommend(
         fail(str(exc), 2)
     if note_text:
         note(note_text)
-    _print_recommendations(recs, title, as_json)
+    _print_recommendations(recs, title, as_json, svc.dataset.has_tags)
 
 
 @app.command("similar", cls=ArtistrecCommand)
@@ -538,7 +539,9 @@ def similar(
     except InvalidRequestError as exc:
         fail(str(exc), 2)
     name = svc.artist_info(aid)["name"]
-    _print_recommendations(recs, f"Artists similar to {name} ({measure})", as_json)
+    _print_recommendations(
+        recs, f"Artists similar to {name} ({measure})", as_json, svc.dataset.has_tags
+    )
 
 
 #: ``--model`` on ``serve`` and ``app`` before ``--artifact`` existed: a file (deprecated).

@@ -152,13 +152,26 @@ def get_model(svc: RecommenderService, name: str) -> Recommender | None:
 
 
 # ----------------------------------------------------------------------------- cards
-def card_markdown(rec: Recommendation, rank: int | None = None) -> str:
-    """Name (linked to Last.fm) and top tags of one artist, as markdown."""
+def card_markdown(rec: Recommendation, rank: int | None = None, show_tags: bool = True) -> str:
+    """Name (linked to Last.fm) and top tags of one artist, as markdown.
+
+    ``show_tags=False`` (a data set without tags) leaves the tag line out rather than calling
+    every artist untagged.
+    """
     name = md(rec.name)
     title = f"[{name}](<{rec.url}>)" if rec.url else name
     prefix = f"{rank}. " if rank is not None else ""
+    if not show_tags:
+        return f"**{prefix}{title}**"
     tags = " ".join(f":gray-badge[{md(t)}]" for t in rec.tags) or ":gray-badge[no tags]"
     return f"**{prefix}{title}**  \n{tags}"
+
+
+def tags_note() -> None:
+    """A caption saying the data set has no tags (cards then show none), else nothing."""
+    ds = get_service().dataset
+    if not ds.has_tags:
+        st.caption(f"This data set ({ds.format}) has no tags, so the artists show none.")
 
 
 def card_grid(
@@ -171,11 +184,12 @@ def card_grid(
 
     ``action`` = (label, icon, key prefix, callback) adds a button calling ``callback(id, name)``.
     """
+    show_tags = get_service().dataset.has_tags
     for start in range(0, len(recs), columns):
         cols = st.columns(columns)
         for offset, rec in enumerate(recs[start : start + columns]):
             with cols[offset], st.container(border=True):
-                st.markdown(card_markdown(rec, start + offset + 1))
+                st.markdown(card_markdown(rec, start + offset + 1, show_tags))
                 st.caption(f"{md(rec.reason)} · {score_label} {rec.score:.3f}")
                 if action is not None:
                     label, icon, prefix, callback = action

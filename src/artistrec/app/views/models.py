@@ -255,6 +255,9 @@ st.subheader("2-D map (t-SNE)")
 st.caption(
     "Each point is an artist; nearby points have similar embeddings. Colour = the artist's most "
     "assigned tag among the ten most used tags. Hover for names, scroll to zoom."
+    if ds.has_tags
+    else "Each point is an artist; nearby points have similar embeddings. This data set has no "
+    "tags, so the points are not coloured by genre. Hover for names, scroll to zoom."
 )
 map_key = f"map_{emb_model}_{n_map}"
 artifact = svc.model_info(emb_model)["artifact"]

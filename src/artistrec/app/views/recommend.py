@@ -18,6 +18,7 @@ from artistrec.app.common import (
     md,
     model_choice,
     recommendations_frame,
+    tags_note,
 )
 from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
 from artistrec.store.profiles import (
@@ -316,5 +317,6 @@ with right:
             on_click="ignore",
         )
         card_grid(recs, columns=3, action=action)
+        tags_note()
     else:
         st.warning("No artist left to recommend with these settings.")

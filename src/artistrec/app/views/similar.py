@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from artistrec.app.common import card_grid, get_model, get_service, md, model_choice
+from artistrec.app.common import (
+    card_grid,
+    get_model,
+    get_service,
+    md,
+    model_choice,
+    tags_note,
+)
 from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
 
 svc = get_service()
@@ -63,7 +70,8 @@ artist_id = st.selectbox(
 info = svc.artist_info(artist_id)
 tags = " ".join(f":gray-badge[{md(t)}]" for t in info["tags"]) or "no tags"
 link = f"[{md(info['name'])}](<{info['url']}>)" if info["url"] else md(info["name"])
-st.markdown(f"**{link}** · {info['listeners']:,} listeners  \n{tags}")
+tag_line = f"  \n{tags}" if svc.dataset.has_tags else ""
+st.markdown(f"**{link}** · {info['listeners']:,} listeners{tag_line}")
 
 if get_model(svc, model_name) is None:
     st.stop()
@@ -76,3 +84,4 @@ except (InvalidRequestError, UnknownArtistError) as exc:
 st.subheader(f"Artists similar to {md(info['name'])}")
 st.caption(f"{len(recs)} nearest neighbours by {measure} similarity under model “{model_name}”.")
 card_grid(recs, columns=4, score_label=measure)
+tags_note()
