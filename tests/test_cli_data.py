@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from artistrec.cli import app
+from artistrec.data import load_dataset
 from artistrec.data.synthetic import SyntheticSpec, generate
 
 runner = CliRunner()
@@ -231,3 +232,20 @@ def test_synthetic_rejects_unknown_choices(tmp_path: Path, option: str, value: s
     assert result.exit_code == 2
     assert "unknown" in result.output and value in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_validate_reports_a_latin1_line_and_keeps_utf8_names(tmp_path: Path) -> None:
+    """Issue 12.18 through the CLI: one latin-1 line is a finding, the UTF-8 names stay intact."""
+    d = generate(tmp_path / "g", SyntheticSpec(n_users=30, n_artists=60, seed=1))
+    artists = d / "artists.dat"
+    raw = artists.read_bytes()
+    assert "Björk".encode() in raw  # UTF-8 names the decoding must not turn into mojibake
+    artists.write_bytes(raw + "999999\tMotörhead\thttp://m\thttp://p\n".encode("latin-1"))
+    result = runner.invoke(app, ["data", "validate", str(d)])
+    assert result.exit_code == 0, result.output
+    out = _flat(result.stdout)
+    assert "artists.dat: 1 line is not UTF-8 and was read as latin-1" in out
+    ds = load_dataset(d, use_cache=False)
+    names = set(ds.artist_names.tolist())
+    assert "Motörhead" in names and any("Björk" in n for n in names)
+    assert not any("Ã" in n for n in names)
