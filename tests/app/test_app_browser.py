@@ -202,3 +202,36 @@ def test_save_load_panel_stays_open(app_server, page) -> None:
     assert _panel_open(page)
     assert sidebar.get_by_text(re.compile(r"Loaded 1 rated artist\(s\)")).is_visible()
     _shot(page, "6-profile-panel")
+
+
+#: The width a text needs in an input's font against the room the input leaves for it.
+_PLACEHOLDER_FITS = """els => els.filter(e => e.placeholder).map(e => {
+  const cs = getComputedStyle(e);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = cs.font;
+  const room = e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return [e.placeholder, ctx.measureText(e.placeholder).width <= room];
+})"""
+
+
+def test_nothing_is_cut_off(app_server, page) -> None:
+    """Search placeholders and the benchmark table fit their boxes at 1400 px (issue 12.17)."""
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(str(app_server["url"]), timeout=UI_TIMEOUT_MS)
+    page.get_by_text("Popular artists to start from").wait_for()
+    wait_idle(page)
+    for link, marker in [("Get recommendations", "Popular artists"), ("Similar artists", None)]:
+        if marker is None:
+            page.get_by_role("link", name=link).click()
+            page.get_by_text("Artists similar to").first.wait_for()
+            wait_idle(page)
+        fits = dict(page.locator("input[placeholder]").evaluate_all(_PLACEHOLDER_FITS))
+        assert fits and all(fits.values()), f"{link}: placeholders cut off: {fits}"
+    page.get_by_role("link", name="Models").click()
+    page.get_by_role("heading", name="Benchmarks").wait_for(timeout=120_000)
+    wait_idle(page, timeout_ms=120_000)
+    tables = page.locator('[data-testid="stDataFrame"]:visible .dvn-scroller')
+    if tables.count() == 0:
+        pytest.skip("no benchmark results next to this checkout")
+    widths = tables.evaluate_all("els => els.map(e => [e.scrollWidth, e.clientWidth])")
+    assert all(scroll <= client + 1 for scroll, client in widths), widths

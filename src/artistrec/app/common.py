@@ -124,19 +124,51 @@ def model_label(name: str) -> str:
     return f"default ({concrete})"
 
 
+#: What each model is, in the words the model menu uses (models not listed here are described
+#: by the first line of their class docstring).
+MODEL_NOTES = {
+    "default": "the recommended model (the best measured for new listeners)",
+    "hybrid": "a blend of EASE, ALS, RP3beta and friends for known listeners, and of item-kNN, "
+    "ALS, DLAE, tags and a set autoencoder for new ones",
+    "als": "matrix factorisation of who listens to what (implicit ALS)",
+    "bpr": "matrix factorisation trained to rank listened artists above the rest (BPR)",
+    "ease": "a linear item-to-item model with a closed-form solution (EASE)",
+    "item-knn": "artists listened by the same people as yours (item-based nearest neighbours)",
+    "popularity": "the most listened artists, the same for everyone (a baseline)",
+    "rp3beta": "random walks on the listening graph, discounted by popularity (RP3beta)",
+    "seed-mf": "the original student project's matrix factorisation of the 1-5 levels, in its "
+    "regularised variant (L2 + gravity); its plain variant (l2=0, gravity=0: "
+    "`artistrec train seed-mf -p l2=0 -p gravity=0`) ranks close to at random",
+    "set-autoencoder": "a network that completes a set of listened artists (set autoencoder)",
+}
+
+
+def model_note(name: str) -> str:
+    """One line on what model ``name`` is (the model menu's caption)."""
+    if name in MODEL_NOTES:
+        return MODEL_NOTES[name]
+    from artistrec.models.registry import model_class
+
+    doc = (model_class(name).__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else name
+
+
 def model_choice(key: str = "model", where: Any = None) -> str:
-    """A model selectbox whose value survives page switches."""
+    """A model selectbox whose value survives page switches, with a line on the chosen model."""
     names = available_models()
     target = where if where is not None else st
-    return target.selectbox(
+    name = target.selectbox(
         "Model",
         names,
         index=names.index(initial_model()),
         format_func=model_label,
         key=key,
         persist_state="session",
-        help="Which recommender answers. Models not trained yet are trained on first use.",
+        help="Which recommender answers. Models not trained yet are trained on first use.  \n"
+        + "  \n".join(f"**{md(m)}**: {md(model_note(m))}" for m in names),
     )
+    target.caption(md(model_note(name)))
+    return name
 
 
 def get_model(svc: RecommenderService, name: str) -> Recommender | None:
