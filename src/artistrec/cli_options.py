@@ -34,11 +34,13 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 #: Notes (folders created, deprecated spellings) go to stderr, so ``--json`` output stays clean.
 note_console = Console(stderr=True)
 
+#: A DNS host name: dot-separated labels of letters, digits and inner hyphens (RFC 1123).
 _HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
 )
-#: URL schemes the data download understands (urllib's openers).
-URL_SCHEMES = ("http", "https", "ftp", "file")
 
 
 # ----------------------------------------------------------------------------- --help rendering
