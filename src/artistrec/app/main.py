@@ -6,6 +6,7 @@ import streamlit as st
 
 from artistrec.app.common import PAGES_DIR, get_service
 from artistrec.data import DataError
+from artistrec.data.formats import TITLES as FORMAT_TITLES
 from artistrec.service import InvalidRequestError
 from artistrec.store.artifacts import ArtifactError
 
@@ -35,7 +36,8 @@ except (DataError, ArtifactError, InvalidRequestError) as exc:
     )
     st.stop()
 st.sidebar.caption(
-    f"Data: {svc.dataset.format}, {svc.dataset.n_artists:,} artists, "
+    f"Data: {FORMAT_TITLES.get(svc.dataset.format, svc.dataset.format)}, "
+    f"{svc.dataset.n_artists:,} artists, "
     f"{svc.dataset.n_users:,} listeners "
     f"(fingerprint {svc.dataset.fingerprint[:8]})"
 )
