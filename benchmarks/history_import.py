@@ -21,7 +21,7 @@ import unicodedata
 
 import numpy as np
 
-from artistrec.data import load_dataset
+from artistrec.data import Dataset, load_dataset
 from artistrec.history import HistoryImporter, read_sources, samples
 
 
@@ -41,6 +41,34 @@ def variant(name: str, rng: np.random.Generator) -> str:
     return name
 
 
+def make_export(
+    ds: Dataset, streams: int, n_artists: int, known: float, n_files: int
+) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """A Spotify extended-history export of ``streams`` streams over ``n_artists`` artists
+    (a ``known`` share from the catalogue, a third of those written differently), split in
+    ``n_files`` files: ``([(file name, bytes)], artist spellings)``. Seeded: always the same."""
+    rng = np.random.default_rng(0)
+    n_known = int(n_artists * known)
+    listeners = ds.artist_listeners().astype(np.float64)
+    p = (listeners + 1) / (listeners + 1).sum()
+    picked = [
+        str(n) for n in ds.artist_names[rng.choice(ds.n_artists, n_known, replace=False, p=p)]
+    ]
+    picked = [variant(n, rng) if rng.random() < 1 / 3 else n for n in picked]
+    syll = ["ka", "ri", "mo", "ne", "la", "tor", "vin", "el", "son", "dar", "qu", "zel", "ph"]
+    unknown = [
+        " ".join("".join(rng.choice(syll, 3)).capitalize() for _ in range(2))
+        for _ in range(n_artists - n_known)
+    ]
+    artists = list(dict.fromkeys(rng.permutation(np.asarray(picked + unknown, dtype=object))))
+    log = samples.generate_streams(artists, streams, seed=1)
+    files = [
+        (f"Streaming_History_Audio_{i}.json", b)
+        for i, b in enumerate(samples.spotify_extended(log, parts=n_files))
+    ]
+    return files, artists
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--streams", type=int, default=100_000)
@@ -56,23 +84,7 @@ def main() -> None:
     importer = HistoryImporter.from_dataset(ds)
     print(f"name index built in {time.perf_counter() - t0:.2f} s ({ds.n_artists:,} artists)")
 
-    rng = np.random.default_rng(0)
-    n_known = int(args.artists * args.known)
-    listeners = ds.artist_listeners().astype(np.float64)
-    p = (listeners + 1) / (listeners + 1).sum()
-    known = [str(n) for n in ds.artist_names[rng.choice(ds.n_artists, n_known, replace=False, p=p)]]
-    known = [variant(n, rng) if rng.random() < 1 / 3 else n for n in known]
-    syll = ["ka", "ri", "mo", "ne", "la", "tor", "vin", "el", "son", "dar", "qu", "zel", "ph"]
-    unknown = [
-        " ".join("".join(rng.choice(syll, 3)).capitalize() for _ in range(2))
-        for _ in range(args.artists - n_known)
-    ]
-    artists = list(dict.fromkeys(rng.permutation(np.asarray(known + unknown, dtype=object))))
-    streams = samples.generate_streams(artists, args.streams, seed=1)
-    files = [
-        (f"Streaming_History_Audio_{i}.json", b)
-        for i, b in enumerate(samples.spotify_extended(streams, parts=args.files))
-    ]
+    files, artists = make_export(ds, args.streams, args.artists, args.known, args.files)
     mb = sum(len(b) for _, b in files) / 2**20
     print(
         f"export: {args.streams:,} streams, {len(artists):,} artists, {len(files)} files, {mb:.1f} MB"

@@ -457,21 +457,37 @@ def recommend(
             + ".",
         ),
     ] = None,
+    history: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--history",
+            metavar="FILE",
+            help="A listening-history export: Spotify JSON, Last.fm scrobbles CSV, an "
+            "artist,plays CSV/TSV, or a zip of them (repeatable; read in memory, not stored).",
+        ),
+    ] = None,
     k: KOpt = 10,
     model: ModelOpt = "default",
     novelty: NoveltyOpt = 0.0,
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Recommend artists for your own ratings (--rate, repeatable) or a known user (--user).
+    """Recommend artists for your own ratings (--rate, repeatable), your listening history
+    (--history, repeatable) or a known user (--user).
 
     Names ignore case, accents and punctuation; a name that matches no artist gets "did you
     mean" suggestions.
     """
     from artistrec.service import InvalidRequestError, UnknownArtistError, UnknownUserError
 
+    if history:
+        if user is not None or rate:
+            fail("--history cannot be combined with --user or --rate", 2)
+        from artistrec.cli_history import recommend_from_history
+
+        return recommend_from_history(history, k, model, novelty, as_json, data_dir)
     if (user is None) == (not rate):
-        fail('give either --user ID or at least one --rate "Artist Name=LEVEL"', 2)
+        fail('give either --user ID, at least one --rate "Artist Name=LEVEL" or --history FILE', 2)
     if user is not None and novelty:
         fail("--novelty works with --rate (your own ratings), not with --user", 2)
     parsed = _parse_ratings(rate or [])

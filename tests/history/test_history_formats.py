@@ -12,6 +12,7 @@ from artistrec.history import formats as fmt
 from artistrec.history import samples
 from artistrec.history.formats import (
     HistoryFormatError,
+    HistoryTooLargeError,
     UnrecognisedFormatError,
     parse_bytes,
     parse_entries,
@@ -198,13 +199,13 @@ def test_bad_stream_item_is_named() -> None:
 def test_size_limits(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
     monkeypatch.setattr(fmt, "MAX_FILE_BYTES", 1000)
     monkeypatch.setattr(fmt, "MAX_TOTAL_BYTES", 1500)
-    with pytest.raises(HistoryFormatError, match=r"big\.csv: the file is .* MB; files over"):
+    with pytest.raises(HistoryTooLargeError, match=r"big\.csv: the file is .* MB; files over"):
         read_sources([("big.csv", b"a,1\n" * 300)])
     big = tmp_path / "big.csv"
     big.write_bytes(b"a,1\n" * 300)
-    with pytest.raises(HistoryFormatError, match="files over"):
+    with pytest.raises(HistoryTooLargeError, match="files over"):
         read_sources([big])
-    with pytest.raises(HistoryFormatError, match="add up to more than"):
+    with pytest.raises(HistoryTooLargeError, match="add up to more than"):
         read_sources([("a.csv", b"a,1\n" * 200), ("b.csv", b"a,1\n" * 200)])
 
 
@@ -212,8 +213,17 @@ def test_zip_bomb_is_refused() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("bomb.csv", b"a" * 5_000_000)  # ~5 MB of one byte compresses ~1000:1
-    with pytest.raises(HistoryFormatError, match="zip bomb"):
+    with pytest.raises(HistoryTooLargeError, match="zip bomb"):
         read_sources([("x.zip", buf.getvalue())])
+
+
+def test_too_many_zip_members_is_a_size_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fmt, "MAX_ZIP_MEMBERS", 2)
+    data = samples.zipped({f"p{i}.csv": b"a,1\n" for i in range(2)})  # + the PDF = 3 files
+    with pytest.raises(HistoryTooLargeError, match="the archive has 3 files; at most 2"):
+        read_sources([("h.zip", data)])
+    # a size error is still a format error for callers that catch only that
+    assert issubclass(HistoryTooLargeError, HistoryFormatError)
 
 
 def test_zip_in_zip_is_not_opened_and_empty_zip_is_explained() -> None:
@@ -242,7 +252,9 @@ def test_parse_entries() -> None:
     assert df["artist"].tolist() == ["Metallica", None]
     assert df["artist_id"].tolist() == [-1, 289] and df["plays"].tolist() == [3, 1]
     for bad, msg in [
-        ({"name": "A"}, "entry 1: plays must be a whole number >= 1"),
+        ({"name": "A"}, "entry 1: plays must be a whole number from 1 to 1,000,000,000"),
+        ({"name": "A", "plays": 2**63}, "plays must be"),  # would overflow int64
+        ({"artist_id": 2**63, "plays": 1}, "unknown artist id 9223372036854775808"),
         ({"name": "A", "plays": True}, "plays must be"),
         ({"name": "A", "plays": 0}, "plays must be"),
         ({"name": "A", "artist_id": 1, "plays": 1}, "exactly one of name or artist_id"),
@@ -266,3 +278,65 @@ def test_single_source_and_progress(tmp_path, streams) -> None:  # noqa: ANN001
     calls: list[tuple[int, int]] = []
     read_sources([one, one, p], progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[1, 2, {"a": [1, 2]}, "x"]',
+        " [ ] ",
+        "[1 2]",
+        "[1,]",
+        "[1,2",
+        "[1,2] x",
+        "[",
+        '[{"a":1,}]',
+        '\n[\n {"a": 1},\n {"b": tru}\n]\n',
+        "[1]\n\n",
+        '{"a": 1}',
+        "[,1]",
+        "[1,,2]",
+        "[1]]",
+    ],
+)
+def test_itemwise_json_is_json_loads(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Long lists are decoded item by item (the GIL is given up between items): same values,
+    same errors at the same places."""
+
+    def outcome(loads):  # noqa: ANN001, ANN202
+        try:
+            return "ok", loads(text)
+        except json.JSONDecodeError as e:
+            return "error", e.msg, e.lineno, e.colno
+
+    monkeypatch.setattr(fmt, "JSON_ITEMWISE_CHARS", 0)
+    assert outcome(fmt.loads_json) == outcome(json.loads)
+
+
+def test_a_long_spotify_file_is_read_itemwise(streams, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    data = samples.spotify_extended(streams)[0]
+    whole = parse_bytes("h.json", data)
+    monkeypatch.setattr(fmt, "JSON_ITEMWISE_CHARS", 1000)
+    calls = []
+    real = fmt._DECODER.raw_decode
+
+    class Spy:
+        def raw_decode(self, s, idx=0):  # noqa: ANN001, ANN201
+            calls.append(idx)
+            return real(s, idx)
+
+    monkeypatch.setattr(fmt, "_DECODER", Spy())
+    itemwise = parse_bytes("h.json", data)
+    assert len(calls) == len(streams.artist)  # one call per stream
+
+    def plays(f) -> dict[str, int]:  # noqa: ANN001
+        return dict(zip(f.plays["artist"], f.plays["plays"].astype(int), strict=True))
+
+    assert plays(itemwise) == plays(whole) == streams.plays()
+    assert (itemwise.rows, itemwise.skipped_rows, itemwise.short_streams) == (
+        whole.rows,
+        whole.skipped_rows,
+        whole.short_streams,
+    )
+    with pytest.raises(HistoryFormatError, match=r"h\.json: not valid JSON: Expecting .* line"):
+        parse_bytes("h.json", data[: len(data) // 2])

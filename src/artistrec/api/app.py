@@ -18,7 +18,7 @@ from artistrec import __version__
 from artistrec.api.deps import ENV_ADMIN_TOKEN, admin_token_hash
 from artistrec.api.errors import register_error_handlers
 from artistrec.api.middleware import MAX_BODY, BodyLimitMiddleware
-from artistrec.api.routers import admin, artists, meta, profiles, recommendations
+from artistrec.api.routers import admin, artists, history, meta, profiles, recommendations
 from artistrec.service import ProfileService, RecommenderService
 from artistrec.store.profiles import ProfileStore
 
@@ -45,11 +45,11 @@ def create_app(
         description="Music-artist recommendations from the HetRec 2011 Last.fm data: "
         "fold-in for new listeners, similar artists, stored profiles.",
     )
-    app.add_middleware(BodyLimitMiddleware, max_body=max_body)
+    app.add_middleware(BodyLimitMiddleware, max_body=max_body, path_limits=history.BODY_LIMITS)
     app.state.service = service
     app.state.profiles = ProfileService(store, service.catalogue)
     app.state.admin_hash = admin_token_hash(admin_token)
     register_error_handlers(app)
-    for area in (meta, artists, recommendations, profiles, admin):
+    for area in (meta, artists, recommendations, profiles, admin, history):
         app.include_router(area.router)
     return app

@@ -1,6 +1,9 @@
-"""ASGI middleware of the API: a request body size limit enforced before any parsing."""
+"""ASGI middleware of the API: a request body size limit enforced before any parsing (one limit
+for every route, except the paths given their own, e.g. ``POST /history`` uploads)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,23 +29,28 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodyLimitMiddleware:
-    """Reject request bodies over ``max_body`` bytes with 413, by header or while streaming."""
+    """Reject request bodies over ``max_body`` bytes with 413, by header or while streaming;
+    a path in ``path_limits`` has its own limit instead."""
 
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int = MAX_BODY, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = error_response(413, "body_too_large", f"request body over {self.max_body} bytes")
+        max_body = self.path_limits.get(scope["path"], self.max_body)
+        too_big = error_response(413, "body_too_large", f"request body over {max_body} bytes")
         try:
             length = _declared_length(scope)
         except ValueError:
             await error_response(400, "bad_request", "invalid Content-Length")(scope, receive, send)
             return
-        if length is not None and length > self.max_body:
+        if length is not None and length > max_body:
             await too_big(scope, receive, send)
             return
         received = 0
@@ -53,7 +61,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     raise _BodyTooLarge()
             return message
 

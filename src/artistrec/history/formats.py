@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +197,11 @@ def read_sources(
     return ParsedHistory(files, ignored)
 
 
+class HistoryTooLargeError(HistoryFormatError):
+    """A file, an archive or an import over the size limits (:data:`MAX_FILE_BYTES`,
+    :data:`MAX_TOTAL_BYTES`, :data:`MAX_ZIP_MEMBERS`, :data:`MAX_COMPRESSION_RATIO`)."""
+
+
 class _Budget:
     """Bytes read so far in one import, against :data:`MAX_TOTAL_BYTES`."""
 
@@ -204,14 +210,14 @@ class _Budget:
 
     def take(self, name: str, size: int) -> None:
         if size > MAX_FILE_BYTES:
-            raise HistoryFormatError(
+            raise HistoryTooLargeError(
                 f"the file is {size / 2**20:.0f} MB; files over {MAX_FILE_BYTES // 2**20} MB "
                 "are not read (split the export into smaller files)",
                 name,
             )
         self.used += size
         if self.used > MAX_TOTAL_BYTES:
-            raise HistoryFormatError(
+            raise HistoryTooLargeError(
                 f"the files of one import add up to more than {MAX_TOTAL_BYTES // 2**20} MB; "
                 "import fewer files at a time",
                 name,
@@ -246,7 +252,7 @@ def _read_zip(
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise HistoryFormatError(f"not a readable zip archive ({e})", name) from None
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise HistoryFormatError(
+        raise HistoryTooLargeError(
             f"the archive has {len(infos):,} files; at most {MAX_ZIP_MEMBERS:,} are read", name
         )
     files: list[ParsedFile] = []
@@ -261,7 +267,7 @@ def _read_zip(
         if info.file_size > MAX_FILE_BYTES or (
             info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO
         ):
-            raise HistoryFormatError(
+            raise HistoryTooLargeError(
                 "the archive member decompresses to an implausible size (a zip bomb?); "
                 "it was not read",
                 member,
@@ -339,9 +345,52 @@ def _decode(name: str, data: bytes) -> str:
             return data.decode("latin-1")
 
 
+#: JSON lists longer than this (characters) are decoded item by item (:func:`loads_json`).
+JSON_ITEMWISE_CHARS = 1 << 20
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads(text)``, but a long JSON list is decoded one item at a time.
+
+    One ``json.loads`` of a 13 MB Spotify file is a single C call that holds the GIL for its
+    whole ~60 ms of CPU (several times that on a busy machine), so a server importing a history
+    in a worker thread stops answering for that long; between items the GIL is given up. The
+    result and the errors (message, line, column) are the same as ``json.loads``'s; a
+    100,000-stream import costs ~0.2 s more CPU (docs/BENCHMARKS.md).
+    """
+    if len(text) <= JSON_ITEMWISE_CHARS:
+        return json.loads(text)
+    i = _JSON_SPACE.match(text).end()
+    if not text.startswith("[", i):
+        return json.loads(text)
+    decode, space, n = _DECODER.raw_decode, _JSON_SPACE.match, len(text)
+    items: list[Any] = []
+    i = space(text, i + 1).end()
+    if text.startswith("]", i):
+        i += 1
+    else:
+        while True:
+            item, i = decode(text, i)
+            items.append(item)
+            i = space(text, i).end()
+            if text.startswith(",", i):
+                i = space(text, i + 1).end()
+            elif text.startswith("]", i):
+                i += 1
+                break
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, i)
+    end = space(text, i).end()
+    if end != n:
+        raise json.JSONDecodeError("Extra data", text, end)
+    return items
+
+
 def _parse_json(name: str, text: str, min_play_ms: int) -> ParsedFile:
     try:
-        doc = json.loads(text)
+        doc = loads_json(text)
     except json.JSONDecodeError as e:
         raise HistoryFormatError(
             f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}", name
@@ -517,8 +566,10 @@ def parse_entries(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         if has_name == has_id:
             raise ValueError(f"entry {i} must have exactly one of name or artist_id")
         p = e.get("plays")
-        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
-            raise ValueError(f"entry {i}: plays must be a whole number >= 1, got {p!r}")
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 1 <= p <= MAX_PLAYS:
+            raise ValueError(
+                f"entry {i}: plays must be a whole number from 1 to {MAX_PLAYS:,}, got {p!r}"
+            )
         if has_name:
             n = e["name"]
             if not isinstance(n, str) or not n.strip():
@@ -529,6 +580,8 @@ def parse_entries(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             a = e["artist_id"]
             if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
                 raise ValueError(f"entry {i}: artist_id must be an integer, got {a!r}")
+            if not -(2**63) <= a < 2**63:  # beyond int64: no catalogue has such an id
+                raise ValueError(f"entry {i}: unknown artist id {a}")
             names.append(None)
             ids.append(int(a))
         plays.append(int(p))

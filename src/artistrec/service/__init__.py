@@ -7,6 +7,7 @@
 - :mod:`~artistrec.service.explain` - "because you rated X and Y" reasons
 - :mod:`~artistrec.service.rerank` - novelty re-ranking and its candidate pool
 - :mod:`~artistrec.service.profiles` - stored profiles, ratings checked against the catalogue
+- :mod:`~artistrec.service.history` - listening-history imports (one importer per data set)
 - :mod:`~artistrec.service.validation` - request validation at the boundary, limits
 - :mod:`~artistrec.service.errors` / :mod:`~artistrec.service.results` - what it raises / returns
 """
@@ -17,6 +18,11 @@ from artistrec.service.catalogue import N_TAGS, Catalogue
 from artistrec.service.errors import InvalidRequestError, UnknownArtistError, UnknownUserError
 from artistrec.service.explain import Explainer
 from artistrec.service.facade import RecommenderService
+from artistrec.service.history import (
+    HISTORY_MAX_RATINGS,
+    MAX_HISTORY_ENTRIES,
+    InvalidHistoryError,
+)
 from artistrec.service.models import ModelCache, default_model_path, fit_with_progress
 from artistrec.service.profiles import ENV_PROFILE_DB, ProfileService, open_store
 from artistrec.service.rerank import NoveltyReranker
@@ -32,7 +38,9 @@ from artistrec.service.validation import (
 
 __all__ = [
     "ENV_PROFILE_DB",
+    "HISTORY_MAX_RATINGS",
     "MAX_EXCLUDE",
+    "MAX_HISTORY_ENTRIES",
     "MAX_K",
     "MAX_QUERY_CHARS",
     "MAX_RATINGS",
@@ -41,6 +49,7 @@ __all__ = [
     "ArtistHit",
     "Catalogue",
     "Explainer",
+    "InvalidHistoryError",
     "InvalidRequestError",
     "ModelCache",
     "NoveltyReranker",

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from artistrec.data import Dataset, load_dataset
+from artistrec.history import HistoryImport
+from artistrec.history.formats import Progress
 from artistrec.models.base import Recommender
 from artistrec.service.catalogue import Catalogue
 from artistrec.service.explain import Explainer
+from artistrec.service.history import Files, HistoryService, fold_in, history_body
 from artistrec.service.models import ModelCache
 from artistrec.service.rerank import NoveltyReranker, pool_size
 from artistrec.service.results import ArtistHit, Recommendation
@@ -51,6 +54,7 @@ class RecommenderService:
         self.catalogue = Catalogue(dataset)
         self.explainer = Explainer(dataset, self.catalogue.names, self.catalogue.listeners)
         self.reranker = NoveltyReranker(self.catalogue.listeners)
+        self.history = HistoryService(self.catalogue)
 
     @classmethod
     def load(
@@ -181,6 +185,38 @@ class RecommenderService:
         """The ``k`` most listened artists (score = share of the top artist's listeners)."""
         empty = np.empty(0, np.int64)
         return self._popular(check_k(k), empty, empty, 0.0)
+
+    # ------------------------------------------------------------------ listening histories
+    def read_history(
+        self,
+        files: Files | None = None,
+        *,
+        entries: Sequence[Mapping[str, Any]] | None = None,
+        progress: Progress | None = None,
+    ) -> HistoryImport:
+        """Read a listening history (export files, or ``{"name"|"artist_id", "plays"}``
+        entries) and match it to the catalogue; nothing is stored."""
+        return self.history.read(files, entries=entries, progress=progress)
+
+    def import_history(
+        self,
+        files: Files | None = None,
+        *,
+        entries: Sequence[Mapping[str, Any]] | None = None,
+        k: int = 10,
+        model: str = "default",
+        novelty: float = 0.0,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """A listening history and the top-``k`` artists it leads to (see
+        :func:`artistrec.service.history.history_body`): the matched artists' levels go
+        through :meth:`recommend_for_ratings`, and no artist of the history is recommended."""
+        k, novelty = check_k(k), check_novelty(novelty)
+        name = self.model(model).name  # a bad model name fails before the import's work
+        result = self.read_history(files, entries=entries, progress=progress)
+        ratings, exclude = fold_in(result)
+        recs = self.recommend_for_ratings(ratings, k, exclude, model, novelty)
+        return history_body(result, ratings, recs, name)
 
     # ------------------------------------------------------------------ internals
     def _popular(

@@ -20,6 +20,7 @@ from artistrec.app.common import (
     recommendations_frame,
     tags_note,
 )
+from artistrec.app.views.history import history_exclusions, history_panel
 from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
 from artistrec.store.profiles import (
     InvalidProfileError,
@@ -46,9 +47,9 @@ def _level_key(artist_id: int) -> str:
     return f"level_{artist_id}"
 
 
-def add_artist(artist_id: int, name: str) -> None:
+def add_artist(artist_id: int, name: str, level: int = DEFAULT_LEVEL) -> None:
     picked[int(artist_id)] = name
-    ss[_level_key(artist_id)] = DEFAULT_LEVEL
+    ss[_level_key(artist_id)] = level
     hidden.pop(int(artist_id), None)
 
 
@@ -244,6 +245,8 @@ with left:
                     width="stretch",
                 )
 
+    history_panel(svc, add_artist, remove_artist)
+
     st.subheader("2 · Rate them")
     if not picked:
         st.caption("Artists you add appear here, each with a 1-5 listening level.")
@@ -279,7 +282,11 @@ with right:
     started = time.perf_counter()
     try:
         recs = svc.recommend_for_ratings(
-            ratings, k=k, exclude=list(hidden), model=model_name, novelty=novelty
+            ratings,
+            k=k,
+            exclude=list(hidden) + history_exclusions(),
+            model=model_name,
+            novelty=novelty,
         )
     except (InvalidRequestError, UnknownArtistError) as exc:
         st.error(f"Could not compute recommendations: {exc}")
