@@ -48,8 +48,8 @@ def embedding_map(
 ) -> pd.DataFrame:
     """2-D t-SNE map of the ``n`` most listened artists' embeddings.
 
-    Returns ``x``, ``y``, ``name``, ``listeners`` and ``genre`` (:func:`artist_genre`), with the
-    artists' column indices in ``attrs["index"]``. t-SNE runs with a fixed seed and PCA
+    Returns ``x``, ``y``, ``name``, ``listeners`` and ``genre`` (:func:`artist_genre`) of the
+    artists :func:`map_artists` picks, in that order. t-SNE runs with a fixed seed and PCA
     initialisation, so the map is reproducible.
     """
     from sklearn.manifold import TSNE
@@ -59,13 +59,20 @@ def embedding_map(
         raise ValueError(f"embeddings must have shape ({ds.n_artists}, d), got {emb.shape}")
     if n < 5:
         raise ValueError("n must be at least 5 artists")
-    listeners = ds.artist_listeners()
-    top = np.lexsort((np.arange(listeners.size), -listeners))[: min(n, ds.n_artists)]
+    top = map_artists(ds, n)
     perplexity = float(min(30.0, max(2.0, (top.size - 1) / 3)))
     xy = TSNE(
         n_components=2, perplexity=perplexity, init="pca", random_state=seed, max_iter=500
     ).fit_transform(emb[top].astype(np.float64))
-    return _map_frame(ds, top.astype(np.int64), xy)
+    return _map_frame(ds, top, xy)
+
+
+def map_artists(ds: Dataset, n: int) -> np.ndarray:
+    """Column indices (int64) of the ``n`` most listened artists, ties by index: the map's."""
+    listeners = ds.artist_listeners()
+    return np.lexsort((np.arange(listeners.size), -listeners))[: min(n, ds.n_artists)].astype(
+        np.int64
+    )
 
 
 #: Bumped when the map's computation changes, so layouts cached by older code are recomputed.
@@ -133,7 +140,7 @@ def cached_embedding_map(
     except (OSError, KeyError, ValueError):
         pass  # no layout yet, or a damaged one: compute it again
     points = embedding_map(ds, embeddings, n=n, seed=seed)
-    index = points.attrs["index"]
+    index = map_artists(ds, n)
     try:
         fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=f".{cache.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
@@ -146,7 +153,7 @@ def cached_embedding_map(
 
 def _map_frame(ds: Dataset, top: np.ndarray, xy: np.ndarray) -> pd.DataFrame:
     listeners = ds.artist_listeners()
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "x": xy[:, 0].astype(np.float32),
             "y": xy[:, 1].astype(np.float32),
@@ -155,8 +162,6 @@ def _map_frame(ds: Dataset, top: np.ndarray, xy: np.ndarray) -> pd.DataFrame:
             "genre": artist_genre(ds, top),
         }
     )
-    out.attrs["index"] = top
-    return out
 
 
 def embedding_norms(ds: Dataset, embeddings: np.ndarray) -> pd.DataFrame:
