@@ -39,8 +39,9 @@ import scipy.sparse as sp
 from artistrec import create_model
 from artistrec.data import load_dataset, to_levels
 from artistrec.evaluation.metrics import user_metrics
-from artistrec.evaluation.runner import paired_interval, recommend_new
+from artistrec.evaluation.runner import recommend_new
 from artistrec.evaluation.splits import new_user_kfold
+from artistrec.evaluation.stats import paired_interval
 from artistrec.models.registry import DEFAULT_MODEL
 
 VARIANTS = ("none", "volume", "oracle")

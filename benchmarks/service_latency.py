@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 import artistrec
-from artistrec.models.base import single_blas_thread
+from artistrec.models.linalg import single_blas_thread
 from artistrec.service import RecommenderService
 
 #: Ratings are drawn from this many most listened artists (names people actually type).

@@ -55,8 +55,11 @@ def test_train_saves_artifact(synthetic_dir: Path, synthetic_ds: Dataset, tmp_pa
     ("args", "message"),
     [
         (("train", "nope"), "unknown model"),
-        (("train", "popularity", "--param", "bogus=1"), "bad parameters"),
-        (("train", "popularity", "--param", "by=loudness"), "by must be"),
+        (
+            ("train", "popularity", "--param", "bogus=1"),
+            "no parameter 'bogus'; valid parameters: by",
+        ),
+        (("train", "popularity", "--param", "by=loudness"), "parameter 'by' must be one of"),
         (("train", "popularity", "--param", "noequals"), "key=value"),
     ],
 )

@@ -72,11 +72,29 @@ BAD_OPTIONS = [
     ("train popularity --out {dir}", "--out", "is a folder"),
     ("train popularity --out {under_file}", "--out", "is a file, not a folder"),
     ("train popularity --data-dir {missing}", "--data-dir", "does not exist"),
+    ("train popularity -p nope=1", "--param", "no parameter 'nope'; valid parameters: by"),
+    ("train als -p factors=0", "--param", "factors"),
+    ("train als --engine gpu", "--engine", "choose one of local, spark"),
+    ("train ease --engine spark", "--engine", "trains the als model only"),
+    ("train als --spark-master local[2]", "--spark-master", "only applies with --engine spark"),
+    (
+        "train als --engine spark --spark-master local[two]",
+        "--spark-master",
+        "not a Spark master URL",
+    ),
+    (
+        "train als --engine spark --spark-master spark://",
+        "--spark-master",
+        "not a Spark master URL",
+    ),
+    ("train als --engine spark --spark-master spark://h:99999", "--spark-master", "not host:port"),
     ("recommend --rate x=1 --model nope", "--model", "unknown model 'nope'"),
     ("recommend --rate x=1 --k 0", "--k", "1 to 500"),
     ("recommend --rate x=1 --k 100000", "--k", "1 to 500"),
     ("recommend --rate x=1 --novelty 2", "--novelty", "from 0 to 1"),
     ("recommend --rate x=1 --novelty nan", "--novelty", "from 0 to 1"),
+    ("recommend --history {missing}", "--history", "does not exist"),
+    ("recommend --history {dir}", "--history", "is a folder"),
     ("similar x --k -1", "--k", "1 to 500"),
     ("similar x --measure euclid", "--measure", "cosine or dot"),
     ("similar x --model nope", "--model", "unknown model"),
@@ -201,6 +219,9 @@ def test_one_option_name_per_meaning_across_commands() -> None:
     assert "--model" not in _options("serve")  # only the hidden, deprecated spelling
     for command in (("data", "info"), ("train",), ("recommend",), ("similar",), ("serve",)):
         assert _options(*command)["--data-dir"] == "PATH", command
+    assert _options("recommend")["--history"] == "FILE"
+    assert _options("train")["--engine"] == "local|spark"
+    assert _options("train")["--spark-master"] == "URL"
     for command in (("serve",), ("app",)):
         assert _options(*command)["--db"] == "PATH|URL"
         assert _options(*command)["--port"] == "PORT"

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,16 +24,20 @@ from artistrec.cli_options import (
     ArtistrecGroup,
     DataDirOpt,
     DbOpt,
+    EngineOpt,
+    HistoryOpt,
     HostOpt,
     JsonOpt,
     KOpt,
     ModelOpt,
     NoveltyOpt,
     PortOpt,
+    SparkMasterOpt,
     TimeoutOpt,
     UrlOpt,
     check_bindable,
     check_data_dir,
+    check_engine_options,
     check_measure,
     check_model_name,
     check_out_dir,
@@ -47,6 +51,11 @@ from artistrec.data.source import download_dataset
 
 #: Set to 1 to see the traceback of an unexpected error instead of its one-line summary.
 ENV_DEBUG = "ARTISTREC_DEBUG"
+
+if TYPE_CHECKING:  # imported lazily at run time (pyspark is optional, --help stays fast)
+    from artistrec.data import Dataset
+    from artistrec.models.base import Recommender
+    from artistrec.models.spark_als import SparkALS
 
 app = typer.Typer(
     name="artistrec",
@@ -345,6 +354,78 @@ def _registered_models() -> list[str]:
     return list(available_models())
 
 
+def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> SparkALS:
+    """Fit the ``als`` ``estimator``'s parameters with Spark's ALS on ``master``, with a progress
+    bar fed by Spark's status tracker; Spark's own console output goes to its log file."""
+    import contextlib
+    import threading
+
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from artistrec.models.spark_als import (
+        DEFAULT_MASTER,
+        SparkALS,
+        SparkUnavailableError,
+        default_log_path,
+        expected_jobs,
+        fit_status,
+        spark_session,
+    )
+
+    master = master or DEFAULT_MASTER
+    model = SparkALS(**estimator.get_params())
+    try:
+        model.check_params()
+    except ValueError as exc:
+        fail(escape(f"training als on Spark failed: {exc}"))
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    total = expected_jobs(int(model.iterations))
+    with contextlib.ExitStack() as stack:  # stops the session on every way out, fail() included
+        try:
+            with console.status(f"starting Spark on {escape(master)}"):
+                spark = stack.enter_context(spark_session(master))
+        except SparkUnavailableError as exc:
+            fail(escape(str(exc)))
+        done = threading.Event()
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(f"training als on Spark ({escape(master)})", total=total, status="")
+
+            def watch() -> None:
+                while not done.wait(0.5):
+                    try:
+                        status = fit_status(spark)
+                    except Exception:  # the session is shutting down: stop reporting
+                        return
+                    bar.update(
+                        task, completed=min(status.jobs_done, total - 1), status=status.describe()
+                    )
+
+            watcher = threading.Thread(target=watch, name="spark-progress", daemon=True)
+            watcher.start()
+            try:
+                model.fit(ds)
+            except (ValueError, TypeError) as exc:
+                error = f"training als on Spark failed: {exc}"
+            except Exception as exc:  # Py4J / Spark errors: the details are in Spark's log
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                error = f"Spark failed while training als: {first} (log: {default_log_path()})"
+            else:
+                error = None
+            finally:
+                done.set()
+                watcher.join()
+        if error is not None:
+            fail(escape(error))
+    return model
+
+
 @app.command("train", cls=ArtistrecCommand)
 def train(
     model: Annotated[
@@ -370,6 +451,8 @@ def train(
         ),
     ] = None,
     data_dir: DataDirOpt = None,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Train MODEL on the whole data set and save it as an artifact (npz + JSON, no pickle)."""
     import time
@@ -379,20 +462,24 @@ def train(
     from artistrec.service import default_model_path, fit_with_progress
 
     params = dict(_parse_param(p) for p in (param or []))
-    try:
-        estimator = create_model(model, **params)
+    check_engine_options(model, engine, spark_master)
+    try:  # a parameter the model does not accept fails here, before the data set loads
+        estimator = create_model(model, **params).validate_params()
     except (ValueError, TypeError) as exc:
-        fail(str(exc), 2)
+        raise typer.BadParameter(str(exc), param_hint="--param") from None
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
     except DataError as exc:
         fail(str(exc))
     start = time.perf_counter()
-    try:
-        fit_with_progress(estimator, ds)
-    except (ValueError, TypeError) as exc:
-        fail(f"training {model} failed: {exc}")
+    if engine == "spark":
+        estimator = _train_on_spark(estimator, ds, spark_master)
+    else:
+        try:
+            fit_with_progress(estimator, ds)
+        except (ValueError, TypeError) as exc:
+            fail(f"training {model} failed: {exc}")
     seconds = time.perf_counter() - start
     name = DEFAULT_MODEL if model == "default" else model
     path = out if out is not None else default_model_path(name, ds.fingerprint)
@@ -457,15 +544,7 @@ def recommend(
             + ".",
         ),
     ] = None,
-    history: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--history",
-            metavar="FILE",
-            help="A listening-history export: Spotify JSON, Last.fm scrobbles CSV, an "
-            "artist,plays CSV/TSV, or a zip of them (repeatable; read in memory, not stored).",
-        ),
-    ] = None,
+    history: HistoryOpt = None,
     k: KOpt = 10,
     model: ModelOpt = "default",
     novelty: NoveltyOpt = 0.0,

@@ -1,12 +1,13 @@
 """What the ``artistrec`` commands share: option types checked before anything loads, and --help.
 
 Every command of :mod:`artistrec.cli` declares its options through the ``Annotated`` types here
-(``HostOpt``, ``PortOpt``, ``ArtifactOpt``, ``ModelOpt``, ``DataDirOpt``, ``DbOpt``, ...). Their
-checks run while the command line is parsed, so a wrong port, timeout, URL or path is refused in
-one sentence (exit code 2) before a data set or a model is loaded. One meaning has one option
-name in every command: ``--model NAME`` names a registered model, ``--artifact PATH`` a model
-file, ``--data-dir PATH`` a data set folder, ``--db PATH|URL`` a profile database, ``--out PATH``
-what a command writes.
+(``HostOpt``, ``PortOpt``, ``ArtifactOpt``, ``ModelOpt``, ``DataDirOpt``, ``DbOpt``,
+``EngineOpt``, ``SparkMasterOpt``, ``HistoryOpt``, ...). Their checks run while the command line
+is parsed, so a wrong port, timeout, URL, path or Spark master is refused in one sentence (exit
+code 2) before a data set or a model is loaded. One meaning has one option name in every
+command: ``--model NAME`` names a registered model, ``--artifact PATH`` a model file,
+``--data-dir PATH`` a data set folder, ``--db PATH|URL`` a profile database, ``--out PATH`` what
+a command writes.
 
 :class:`ArtistrecCommand` and :class:`ArtistrecGroup` render ``--help`` without type tags on
 flags (``--json`` rather than ``--json <bool>``) and name arguments in capitals in the usage line
@@ -311,6 +312,54 @@ def check_measure(value: str | None) -> str | None:
     return value
 
 
+#: Where ``artistrec train`` runs a fit.
+ENGINES = ("local", "spark")
+
+
+def check_engine(value: str | None) -> str | None:
+    """``local`` or ``spark``."""
+    if value is not None and value not in ENGINES:
+        raise _bad(f"choose one of {', '.join(ENGINES)}, got {value!r}")
+    return value
+
+
+def check_spark_master(value: str | None) -> str | None:
+    """A Spark master URL in one of Spark's forms (whether a cluster answers is checked when
+    the session starts)."""
+    if value is None:
+        return None
+    from artistrec.models.spark_als import SparkUnavailableError, parse_master
+
+    try:
+        return parse_master(value)[0]
+    except SparkUnavailableError as exc:
+        raise _bad(str(exc)) from exc
+
+
+def check_engine_options(model: str, engine: str, spark_master: str | None) -> None:
+    """What ``--engine`` and ``--spark-master`` allow together with MODEL (exit 2 otherwise)."""
+    if engine == "spark" and model != "als":
+        raise typer.BadParameter(
+            f"--engine spark trains the als model only, not {model!r}", param_hint="--engine"
+        )
+    if engine != "spark" and spark_master is not None:
+        raise typer.BadParameter(
+            "--spark-master only applies with --engine spark", param_hint="--spark-master"
+        )
+
+
+def check_history_files(value: list[Path] | None) -> list[Path] | None:
+    """Listening-history files that exist and can be read (what they hold is checked on reading)."""
+    for path in value or []:
+        if not path.exists():
+            raise _bad(f"file {path} does not exist: give a listening-history export")
+        if path.is_dir():
+            raise _bad(f"{path} is a folder: give a listening-history file (or a zip of them)")
+        if not os.access(path, os.R_OK):
+            raise _bad(f"no permission to read {path}")
+    return value
+
+
 # ----------------------------------------------------------------------------- folders
 def make_dirs(folder: Path, option: str) -> None:
     """Create ``folder`` (and missing parents), saying so in one line when it did not exist."""
@@ -442,3 +491,32 @@ NoveltyOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="local|spark",
+        callback=check_engine,
+        help="Where the model trains: local (this process) or spark (als only: pyspark.ml's ALS "
+        "on --spark-master; needs Java and the spark extra).",
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        metavar="URL",
+        callback=check_spark_master,
+        help="Spark master for --engine spark: local[N] (N cores here), local[*] or "
+        "spark://host:7077 (default local[*]).",
+    ),
+]
+HistoryOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--history",
+        metavar="FILE",
+        callback=check_history_files,
+        help="A listening-history export: Spotify JSON, Last.fm scrobbles CSV, an artist,plays "
+        "CSV/TSV, or a zip of them (repeatable; read in memory, not stored).",
+    ),
+]

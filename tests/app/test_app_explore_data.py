@@ -92,8 +92,8 @@ def test_factor_models_have_an_embedding_for_every_artist(name: str, synthetic_d
     fast = {
         "als": {"iterations": 2},
         "bpr": {"iterations": 2},
-        "seed-mf": {"epochs": 3},
-        "set-autoencoder": {"epochs": 1},
+        "seed-mf": {"iterations": 3},
+        "set-autoencoder": {"iterations": 1},
     }
     model = create_model(name, **fast.get(name, {})).fit(synthetic_ds)
     emb = explore.item_embeddings(model)

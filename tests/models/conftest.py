@@ -1,4 +1,9 @@
-"""Fixtures for the model tests: every registered model fitted once, a warm hold-out split, NDCG."""
+"""Fixtures for the model tests: every registered model fitted once, a warm hold-out split, NDCG.
+
+A test that takes a ``model_name`` argument runs once per registered model
+(``artistrec.models.registered_models()``, the one list of them), so a newly registered family is
+held to the same checks without touching any test file.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,14 @@ import scipy.sparse as sp
 import artistrec
 from artistrec.data import Dataset, load_dataset
 from artistrec.data.synthetic import SyntheticSpec, generate
+from artistrec.models import registered_models
 from artistrec.models.base import Recommender
 
-#: Every registered model family ("default" is an alias of one of them).
-MODEL_NAMES = [name for name in artistrec.available_models() if name != "default"]
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every ``model_name`` argument over the registered models."""
+    if "model_name" in metafunc.fixturenames:
+        metafunc.parametrize("model_name", registered_models())
 
 
 def warm_holdout(
@@ -61,7 +70,7 @@ def warm_ndcg(model: Recommender, ds: Dataset, seed: int = 0) -> float:
 @pytest.fixture(scope="session")
 def fitted_models(synthetic_ds: Dataset) -> dict[str, Recommender]:
     """Each registered model with its default parameters, fitted once on ``synthetic_ds``."""
-    return {name: artistrec.create_model(name).fit(synthetic_ds) for name in MODEL_NAMES}
+    return {name: artistrec.create_model(name).fit(synthetic_ds) for name in registered_models()}
 
 
 @pytest.fixture(scope="session")

@@ -44,10 +44,10 @@ def seed_mf_variant_curves(
     if not 0.0 < holdout < 1.0:
         raise ValueError(f"holdout must be in (0, 1), got {holdout!r}")
     seed_mf = model_class("seed-mf")
-    extra = {"epochs": epochs} if epochs is not None else {}
+    extra = {"iterations": epochs} if epochs is not None else {}
     parts = []
     for variant in VARIANTS:
-        model = seed_mf.from_variant(variant, holdout=holdout, seed=seed, **extra).fit(ds)
+        model = seed_mf.from_variant(variant, holdout=holdout, random_state=seed, **extra).fit(ds)
         curves = training_curves(model)
         if curves is not None:
             parts.append(curves.assign(variant=variant))

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.data import Dataset
-from artistrec.models.base import csr_row_entries
+from artistrec.models.sparse import csr_row_entries
 
 #: Similarities with up to this many anchors use a dense (features x anchors) block (<= 3.5 MB).
 DENSE_ANCHORS = 64

@@ -238,15 +238,15 @@ class RecommenderService:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The model's fold-in ranking without rated or excluded artists, re-ranked for novelty.
 
-        The one place candidates are fetched: the model is asked for the re-ranker's pool plus
-        as many artists as are excluded, and the excluded ones are filtered out afterwards.
+        The one place candidates are fetched: the model ranks the re-ranker's pool with the
+        excluded artists filtered out by the protocol's ``exclude=`` (no over-fetching).
         """
-        pool = pool_size(k, novelty)
+        pool = min(pool_size(k, novelty), model.n_items)
         ratings = dict(zip(rated.tolist(), levels.tolist(), strict=True))
-        fetch = min(pool + excluded.size, model.n_items)
-        items, scores = model.recommend_new_user(ratings, k=fetch, exclude_rated=True)
-        keep = ~np.isin(items, excluded)
-        return self.reranker.rerank(items[keep][:pool], scores[keep][:pool], k, novelty)
+        items, scores = model.recommend_new_user(
+            ratings, k=pool, exclude_rated=True, exclude=excluded
+        )
+        return self.reranker.rerank(items, scores, k, novelty)
 
     def _results(
         self, items: np.ndarray, scores: np.ndarray, reasons: list[str]
