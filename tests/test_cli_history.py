@@ -21,9 +21,9 @@ runner = CliRunner()
 
 
 def _run(*args: str) -> tuple[int, str, str]:
-    """(exit code, stdout, all output with whitespace collapsed)."""
+    """(exit code, stdout, all output with whitespace and the error box's borders collapsed)."""
     result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, " ".join(result.output.split())
+    return result.exit_code, result.stdout, " ".join(result.output.replace("│", " ").split())
 
 
 def _popular(ds: Dataset, n: int) -> list[str]:

@@ -22,7 +22,7 @@ runner = CliRunner()
 
 def _run(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
-    return result.exit_code, " ".join(result.output.split())
+    return result.exit_code, " ".join(result.output.replace("│", " ").split())
 
 
 def _top(ds: Dataset, n: int) -> list[int]:

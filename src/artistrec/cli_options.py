@@ -354,7 +354,7 @@ def check_history_files(value: list[Path] | None) -> list[Path] | None:
         if not path.exists():
             raise _bad(f"file {path} does not exist: give a listening-history export")
         if path.is_dir():
-            raise _bad(f"{path} is a folder: give a listening-history file (or a zip of them)")
+            raise _bad(f"{path} is a folder, not a file: give a listening-history export or a zip")
         if not os.access(path, os.R_OK):
             raise _bad(f"no permission to read {path}")
     return value

@@ -300,7 +300,7 @@ def test_api_serves_the_spark_artifact(artifact: Path, rep_ds: Dataset, tmp_path
 # ----------------------------------------------------------------------------- the CLI
 def _run(*args: str) -> tuple[int, str]:
     result = runner.invoke(cli_app, list(args))
-    return result.exit_code, " ".join(result.output.split())
+    return result.exit_code, " ".join(result.output.replace("│", " ").split())
 
 
 def test_cli_trains_on_spark_quietly(
