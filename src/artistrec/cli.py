@@ -378,7 +378,7 @@ def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> 
     try:
         model.check_params()
     except ValueError as exc:
-        fail(escape(f"training als on Spark failed: {exc}"))
+        fail(f"training als on Spark failed: {exc}")
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -392,7 +392,7 @@ def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> 
             with console.status(f"starting Spark on {escape(master)}"):
                 spark = stack.enter_context(spark_session(master))
         except SparkUnavailableError as exc:
-            fail(escape(str(exc)))
+            fail(str(exc))
         done = threading.Event()
         with Progress(*columns, console=err_console, transient=True) as bar:
             task = bar.add_task(f"training als on Spark ({escape(master)})", total=total, status="")
@@ -422,7 +422,7 @@ def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> 
                 done.set()
                 watcher.join()
         if error is not None:
-            fail(escape(error))
+            fail(error)
     return model
 
 
