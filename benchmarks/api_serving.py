@@ -163,7 +163,7 @@ def workers(args: argparse.Namespace) -> dict:
         artifact.write_bytes(svc.model_cache.artifact_path("default").read_bytes())
         del svc
         proc, url = serve(
-            ["--db", str(Path(tmp) / "p.sqlite3"), "--workers", "2", "--model", str(artifact)]
+            ["--db", str(Path(tmp) / "p.sqlite3"), "--workers", "2", "--artifact", str(artifact)]
             + ["--no-access-log", "--reload-poll", str(args.poll)],
             env={"ARTISTREC_ADMIN_TOKEN": token},
         )

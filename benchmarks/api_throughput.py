@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--db", str(Path(tmp) / "p.sqlite3"), "--max-inflight", "100000"]
             cmd += ["--no-access-log"]
             if args.model:
-                cmd += ["--model", args.model]
+                cmd += ["--artifact", args.model]
             procs.append(start(cmd, f"{api}/health"))
             health = httpx.get(f"{api}/health", timeout=10).json()
             script = str(Path(tmp) / "bodies.lua")

@@ -49,7 +49,7 @@ def start_server(db: Path, model: str | None, workers: int = 1) -> tuple[subproc
     cmd = [sys.executable, "-m", "artistrec.cli", "serve", "--port", str(port), "--db", str(db)]
     cmd += ["--workers", str(workers)]
     if model:
-        cmd += ["--model", model]
+        cmd += ["--artifact", model]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from artistrec.cli import app
+from artistrec.data import load_dataset
 from artistrec.data.synthetic import SyntheticSpec, generate
 
 runner = CliRunner()
@@ -100,10 +101,10 @@ def test_validate_prints_findings_of_a_loadable_dir(tmp_path: Path) -> None:
 def test_info_with_invalid_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-dir"
     result = runner.invoke(app, ["data", "info", "--data-dir", str(missing)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, refused while the options are read
     assert isinstance(result.exception, SystemExit)  # not an uncaught exception
     err = _flat(result.stderr)
-    assert err.startswith("error: data directory")
+    assert "Invalid value for '--data-dir'" in err
     assert "no-such-dir" in err and "does not exist" in err
     assert "Traceback" not in result.output
 
@@ -168,9 +169,15 @@ def test_download_command_offline_error(tmp_path: Path) -> None:
 
 def test_validate_missing_path_blames_the_argument(tmp_path: Path) -> None:
     result = runner.invoke(app, ["data", "validate", str(tmp_path / "nope")])
+    assert result.exit_code == 2  # refused while the arguments are read
+    err = _flat(result.stderr.replace("│", " "))
+    assert "Invalid value for 'PATH'" in err and "does not exist" in err
+    assert "--data-dir" not in err
+    # a folder without a data set: the loader blames the argument too
+    result = runner.invoke(app, ["data", "validate", str(tmp_path)])
     assert result.exit_code == 1
     err = _flat(result.stderr)
-    assert "(given by the PATH argument) does not exist" in err and "--data-dir" not in err
+    assert "the PATH argument" in err and "--data-dir" not in err
 
 
 def test_synthetic_lastfm360k_format_then_info_and_validate(tmp_path: Path) -> None:
@@ -225,3 +232,20 @@ def test_synthetic_rejects_unknown_choices(tmp_path: Path, option: str, value: s
     assert result.exit_code == 2
     assert "unknown" in result.output and value in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_validate_reports_a_latin1_line_and_keeps_utf8_names(tmp_path: Path) -> None:
+    """Issue 12.18 through the CLI: one latin-1 line is a finding, the UTF-8 names stay intact."""
+    d = generate(tmp_path / "g", SyntheticSpec(n_users=30, n_artists=60, seed=1))
+    artists = d / "artists.dat"
+    raw = artists.read_bytes()
+    assert "Björk".encode() in raw  # UTF-8 names the decoding must not turn into mojibake
+    artists.write_bytes(raw + "999999\tMotörhead\thttp://m\thttp://p\n".encode("latin-1"))
+    result = runner.invoke(app, ["data", "validate", str(d)])
+    assert result.exit_code == 0, result.output
+    out = _flat(result.stdout)
+    assert "artists.dat: 1 line is not UTF-8 and was read as latin-1" in out
+    ds = load_dataset(d, use_cache=False)
+    names = set(ds.artist_names.tolist())
+    assert "Motörhead" in names and any("Björk" in n for n in names)
+    assert not any("Ã" in n for n in names)

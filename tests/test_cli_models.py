@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ runner = CliRunner()
 
 def _run(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
-    return result.exit_code, " ".join(result.output.split())
+    return result.exit_code, " ".join(result.output.replace("│", " ").split())
 
 
 def _top(ds: Dataset, n: int) -> list[int]:
@@ -125,7 +126,7 @@ def test_recommend_errors(synthetic_dir: Path, synthetic_ds: Dataset) -> None:
     code, text = _run("recommend", "--user", "999999999", *d)
     assert code == 2 and "unknown user" in text
     code, text = _run("recommend", "--rate", f"{name}=3", "--k", "0", *d)
-    assert code == 2 and "k must be" in text
+    assert code == 2 and "Invalid value for '--k'" in text and "1 to 500" in text
 
 
 def test_similar(synthetic_dir: Path, synthetic_ds: Dataset) -> None:
@@ -155,12 +156,59 @@ def test_serve_builds_app(
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     db = tmp_path / "p.sqlite3"
-    code, text = _run("serve", "--port", "8123", "--db", str(db), "--data-dir", str(synthetic_dir))
+    port = _free_port()
+    code, text = _run(
+        "serve", "--port", str(port), "--db", str(db), "--data-dir", str(synthetic_dir)
+    )
     assert code == 0, text
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123 and db.is_file()
+    assert seen["host"] == "127.0.0.1" and seen["port"] == port and db.is_file()
     health = TestClient(seen["app"]).get("/health")
     assert health.status_code == 200 and health.json()["model"]
     code, text = _run(
-        "serve", "--model", str(tmp_path / "missing.npz"), "--data-dir", str(synthetic_dir)
+        "serve", "--artifact", str(tmp_path / "missing.npz"), "--data-dir", str(synthetic_dir)
     )
-    assert code == 1 and "not found" in text
+    assert code == 2 and "not found" in text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_level_zero_means_not_interested(synthetic_dir: Path, synthetic_ds: Dataset) -> None:
+    """Only level 0: said to be "not interested", left out, and the list is the popular one."""
+    top = _top(synthetic_ds, 3)
+    names = [str(synthetic_ds.artist_names[i]) for i in top]
+    d = ("--data-dir", str(synthetic_dir))
+    result = runner.invoke(app, ["recommend", "--rate", f"{names[0]}=0", "--k", "3", *d])
+    assert result.exit_code == 0, result.output
+    err = " ".join(result.stderr.split())
+    assert f"level 0 = not interested: {names[0]} left out of the results" in err
+    assert "nothing personal to recommend from" in err
+    out = " ".join(result.stdout.split())
+    assert "Most popular artists" in out and "Recommendations from 1 rating" not in out
+    result = runner.invoke(app, ["recommend", "--rate", f"{names[0]}=0", "--json", *d])
+    recs = json.loads(result.stdout)
+    assert names[0] not in [r["name"] for r in recs]
+    assert [r["name"] for r in recs[:2]] == names[1:3]  # the most popular of the rest
+    # with a positive rating too, the zero is left out and the list is personal
+    args = ["recommend", "--rate", f"{names[0]}=0", "--rate", f"{names[1]}=4", "--k", "3", *d]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "nothing personal" not in result.stderr
+    assert "Recommendations from 1 rating(s)" in " ".join(result.stdout.split())
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_seed_mf_recommends_like_its_ratings_on_the_real_data(real_ds: Dataset) -> None:
+    """Issue 12.15: metal fans get rock and metal from seed-mf. Its former default, the plain
+    variant, gave Grégory Lemarchal, an 8-bit band, De La Soul, ... (4 of 10 rock or metal,
+    measured); the regularised default gives 10 of 10."""
+    rate = ["--rate", "Metallica=5", "--rate", "Iron Maiden=4", "--rate", "Slayer=3"]
+    result = runner.invoke(app, ["recommend", *rate, "--model", "seed-mf", "--json"])
+    assert result.exit_code == 0, result.output
+    recs = json.loads(result.stdout)
+    heavy = [r["name"] for r in recs if any("rock" in t or "metal" in t for t in r["tags"])]
+    assert len(recs) == 10 and len(heavy) >= 8, [(r["name"], r["tags"]) for r in recs]

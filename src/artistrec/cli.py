@@ -1,8 +1,16 @@
-"""The ``artistrec`` command line (Typer). Every command calls :mod:`artistrec.service` or the data layer."""
+"""The ``artistrec`` command line (Typer). Every command calls :mod:`artistrec.service` or the data layer.
+
+Options are declared with the shared types of :mod:`artistrec.cli_options`, whose checks run
+while the command line is parsed: a bad value is refused in one sentence before anything loads.
+User errors never print a traceback; :func:`main` (the console script) turns an unexpected
+exception into one line too, and ``ARTISTREC_DEBUG=1`` shows its traceback.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,8 +18,39 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from artistrec.cli_options import (
+    ArtifactOpt,
+    ArtistrecCommand,
+    ArtistrecGroup,
+    DataDirOpt,
+    DbOpt,
+    EngineOpt,
+    HistoryOpt,
+    HostOpt,
+    JsonOpt,
+    KOpt,
+    ModelOpt,
+    NoveltyOpt,
+    PortOpt,
+    SparkMasterOpt,
+    TimeoutOpt,
+    UrlOpt,
+    check_bindable,
+    check_data_dir,
+    check_engine_options,
+    check_measure,
+    check_model_name,
+    check_out_dir,
+    check_out_file,
+    make_dirs,
+    make_parent_dirs,
+    split_model_option,
+)
 from artistrec.data import DataError, load_dataset
 from artistrec.data.source import download_dataset
+
+#: Set to 1 to see the traceback of an unexpected error instead of its one-line summary.
+ENV_DEBUG = "ARTISTREC_DEBUG"
 
 if TYPE_CHECKING:  # imported lazily at run time (pyspark is optional, --help stays fast)
     from artistrec.data import Dataset
@@ -20,48 +59,80 @@ if TYPE_CHECKING:  # imported lazily at run time (pyspark is optional, --help st
 
 app = typer.Typer(
     name="artistrec",
-    help="Music-artist recommender for the HetRec 2011 Last.fm data.",
+    cls=ArtistrecGroup,
+    help="Music-artist recommender for the HetRec 2011 Last.fm data (and Last.fm-360K or your "
+    "own listening logs). The data set is downloaded on first use; point --data-dir or "
+    "$LASTFM_DATA_DIR at a local copy to work offline.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Inspect, validate and download the data set.", no_args_is_help=True)
+data_app = typer.Typer(
+    cls=ArtistrecGroup,
+    help="Inspect, validate and download the data set.",
+    no_args_is_help=True,
+)
 app.add_typer(data_app, name="data")
 console = Console()
 err_console = Console(stderr=True)
 
-DataDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Directory with the data: HetRec 2011, Last.fm-360K or interactions.csv/.parquet "
-        "(default: $LASTFM_DATA_DIR, the cache, else download HetRec).",
-    ),
-]
+#: What a level means, for --help texts (the scale of :mod:`artistrec.data.scale`).
+LEVELS_HELP = (
+    "0 = not interested (left out of the results, says nothing about your taste), 1 = listened "
+    "once, 2 = 2-1,000 plays, 3 = 1,001-10,000, 4 = 10,001-50,000, 5 = more"
+)
 
 
 def fail(message: str, code: int = 1) -> None:
-    """Print a clear error and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print a clear error (plain text, never read as markup) and exit with ``code``."""
+    from rich.text import Text
+
+    err_console.print(Text.assemble(("error:", "bold red"), " ", str(message)), soft_wrap=True)
     raise typer.Exit(code)
 
 
-# ----------------------------------------------------------------------------- data
-@data_app.command("info")
-def data_info(
-    data_dir: DataDirOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
-    """Print the data set's statistics (as in the HetRec readme), for any format."""
-    from rich.markup import escape
+def note(message: str) -> None:
+    """One line of information on stderr (stdout stays the command's output, e.g. JSON)."""
+    err_console.print(message, soft_wrap=True, highlight=False, markup=False)
 
+
+def main() -> None:
+    """The ``artistrec`` console script: the Typer app, with no traceback for a user.
+
+    Anticipated errors are handled by each command; anything else is reported in one line
+    with how to see the traceback (``ARTISTREC_DEBUG=1``), and Ctrl+C ends quietly.
+    """
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: anticipated errors never get here
+        if os.environ.get(ENV_DEBUG, "").strip() not in ("", "0"):
+            raise
+        from rich.markup import escape
+
+        err_console.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {escape(str(exc))}\n"
+            f"This is a bug in artistrec: run the command again with {ENV_DEBUG}=1 to see "
+            "where it happened, and report it.",
+            soft_wrap=True,
+            highlight=False,
+        )
+        sys.exit(1)
+
+
+# ----------------------------------------------------------------------------- data
+@data_app.command("info", cls=ArtistrecCommand)
+def data_info(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the data set's statistics (as in the HetRec readme), for any format."""
     from artistrec.data.formats import TITLES
 
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
     except DataError as exc:
-        fail(escape(str(exc)))
+        fail(str(exc))
     stats = ds.summary()
     if as_json:
         out = {"fingerprint": ds.fingerprint, "format": ds.format, **stats, "parts": ds.parts}
@@ -91,10 +162,15 @@ def data_info(
     console.print(table)
 
 
-@data_app.command("validate")
+@data_app.command("validate", cls=ArtistrecCommand)
 def data_validate(
     path: Annotated[
-        Path, typer.Argument(help="Directory with a data set (HetRec, Last.fm-360K or generic).")
+        Path,
+        typer.Argument(
+            metavar="PATH",
+            callback=check_data_dir,
+            help="Folder with a data set (HetRec, Last.fm-360K or generic).",
+        ),
     ],
 ) -> None:
     """Validate the files in PATH: fatal problems exit 1; findings are listed."""
@@ -107,7 +183,7 @@ def data_validate(
         with console.status(f"validating {escape(str(path))}"):
             ds = load_dataset(path, use_cache=False, download=False)
     except DataError as exc:
-        fail(escape(f"invalid data: {exc}"))
+        fail(f"invalid data: {exc}")
     console.print(
         f"[green]ok[/]: {escape(str(path))} loads as {TITLES.get(fmt, fmt)} "
         f"({ds.n_users:,} users, {ds.n_artists:,} artists)",
@@ -118,25 +194,40 @@ def data_validate(
         console.print(f"  - {escape(f)}", soft_wrap=True)
 
 
-@data_app.command("download")
+@data_app.command("download", cls=ArtistrecCommand)
 def data_download(
-    url: Annotated[str | None, typer.Option(help="Zip URL (default: GroupLens).")] = None,
-    dest: Annotated[Path | None, typer.Option(help="Cache root (default: user cache).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the server.")] = 30.0,
+    url: UrlOpt = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            callback=check_out_dir,
+            help="Cache folder to download into (default: $ARTISTREC_CACHE_DIR, else the user "
+            "cache).",
+        ),
+    ] = None,
+    timeout: TimeoutOpt = 30.0,
 ) -> None:
     """Download the data set into the cache (no-op when it is already there)."""
-    from rich.markup import escape
-
+    if dest is not None:
+        make_dirs(dest, "--dest")
     try:
         path = download_dataset(url=url, dest_root=dest, timeout=timeout)
     except DataError as exc:
-        fail(escape(str(exc)))
-    console.print(f"data set ready at {escape(str(path))}", soft_wrap=True)
+        fail(str(exc))
+    console.print(f"data set ready at {path}", soft_wrap=True, markup=False, highlight=False)
 
 
-@data_app.command("synthetic")
+@data_app.command("synthetic", cls=ArtistrecCommand)
 def data_synthetic(
-    out_dir: Annotated[Path, typer.Argument(help="Directory to write the data set to.")],
+    out_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT_DIR",
+            callback=check_out_dir,
+            help="Folder to write the data set to (created if missing).",
+        ),
+    ],
     preset: Annotated[
         str,
         typer.Option(
@@ -162,7 +253,7 @@ def data_synthetic(
     tags: Annotated[
         int | None, typer.Option(min=1, help="Number of tags (default: ~artists/1.5).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (same seed, same files).")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Write a synthetic data set (tests, scale benchmarks) in any format the loader reads."""
@@ -194,10 +285,11 @@ def data_synthetic(
         changes["n_tags"] = max(1, round(artists / 1.5))
     spec = dataclasses.replace(spec, **changes)
     start = time.perf_counter()
+    make_dirs(out_dir, "OUT_DIR")
     try:
         path = generate(out_dir, spec, format=data_format, progress=progress)
     except (OSError, ValueError) as exc:
-        fail(escape(f"could not write synthetic data to {out_dir}: {exc}"))
+        fail(f"could not write synthetic data to {out_dir}: {exc}")
     seconds = time.perf_counter() - start
     what = f"{spec.n_users:,} users, {spec.n_artists:,} artists"
     if data_format == "hetrec":
@@ -237,26 +329,29 @@ def _load_service(
     return svc
 
 
-def _print_recommendations(recs: list, title: str, as_json: bool) -> None:
+def _print_recommendations(recs: list, title: str, as_json: bool, has_tags: bool = True) -> None:
+    """Recommendations as a table (a data set without tags: no tags column, and a note)."""
     if as_json:
         print(json.dumps([r.to_dict() for r in recs], indent=2, ensure_ascii=False))
         return
-    table = Table(title=title)
+    table = Table(title=title, caption=None if has_tags else "(this data set has no tags)")
     table.add_column("#", justify="right")
     table.add_column("artist")
     table.add_column("id", justify="right")
     table.add_column("score", justify="right")
-    table.add_column("tags")
+    if has_tags:
+        table.add_column("tags")
     table.add_column("why")
     for rank, r in enumerate(recs, 1):
-        table.add_row(
-            str(rank), r.name, str(r.artist_id), f"{r.score:.3f}", ", ".join(r.tags), r.reason
-        )
+        tags = [", ".join(r.tags)] if has_tags else []
+        table.add_row(str(rank), r.name, str(r.artist_id), f"{r.score:.3f}", *tags, r.reason)
     console.print(table)
 
 
-#: Where ``artistrec train`` runs a fit.
-ENGINES = ("local", "spark")
+def _registered_models() -> list[str]:
+    from artistrec.models import available_models
+
+    return list(available_models())
 
 
 def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> SparkALS:
@@ -283,7 +378,7 @@ def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> 
     try:
         model.check_params()
     except ValueError as exc:
-        fail(escape(f"training als on Spark failed: {exc}"))
+        fail(f"training als on Spark failed: {exc}")
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -297,7 +392,7 @@ def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> 
             with console.status(f"starting Spark on {escape(master)}"):
                 spark = stack.enter_context(spark_session(master))
         except SparkUnavailableError as exc:
-            fail(escape(str(exc)))
+            fail(str(exc))
         done = threading.Event()
         with Progress(*columns, console=err_console, transient=True) as bar:
             task = bar.add_task(f"training als on Spark ({escape(master)})", total=total, status="")
@@ -327,58 +422,51 @@ def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> 
                 done.set()
                 watcher.join()
         if error is not None:
-            fail(escape(error))
+            fail(error)
     return model
 
 
-@app.command("train")
+@app.command("train", cls=ArtistrecCommand)
 def train(
-    model: Annotated[str, typer.Argument(help="Model name (see `artistrec.available_models()`).")],
+    model: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL",
+            callback=check_model_name,
+            help="Model name, e.g. default, als, ease, item-knn, seed-mf (a name that does not "
+            "exist lists every model).",
+        ),
+    ],
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", "-p", help="Hyper-parameter override key=value (repeatable)."),
+        typer.Option("--param", "-p", metavar="KEY=VALUE", help="Parameter override (repeatable)."),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Artifact path (default: the cache path the service and API load)."),
+        typer.Option(
+            metavar="PATH",
+            callback=check_out_file,
+            help="Artifact file to write (default: the cache path the service, API and web app "
+            "load; missing folders are created).",
+        ),
     ] = None,
     data_dir: DataDirOpt = None,
-    engine: Annotated[
-        str,
-        typer.Option(
-            help="Where the model trains: 'local' (this process) or 'spark' (als only: "
-            "pyspark.ml's ALS on --spark-master; needs Java and the spark extra)."
-        ),
-    ] = "local",
-    spark_master: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-master",
-            help="Spark master for --engine spark: local[N] (N cores here), local[*] or "
-            "spark://host:7077 (default local[*]).",
-        ),
-    ] = None,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Train MODEL on the whole data set and save it as an artifact (npz + JSON, no pickle)."""
     import time
 
-    from artistrec import available_models, create_model
+    from artistrec import create_model
     from artistrec.models.registry import DEFAULT_MODEL
     from artistrec.service import default_model_path, fit_with_progress
 
     params = dict(_parse_param(p) for p in (param or []))
-    if model not in available_models():
-        fail(f"unknown model {model!r}; available: {', '.join(available_models())}")
-    if engine not in ENGINES:
-        fail(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}", 2)
-    if engine == "spark" and model != "als":
-        fail(f"--engine spark trains the als model only, not {model!r}", 2)
-    if engine != "spark" and spark_master is not None:
-        fail("--spark-master only applies with --engine spark", 2)
-    try:
-        estimator = create_model(model, **params)
-    except ValueError as exc:
-        fail(str(exc))
+    check_engine_options(model, engine, spark_master)
+    try:  # a parameter the model does not accept fails here, before the data set loads
+        estimator = create_model(model, **params).validate_params()
+    except (ValueError, TypeError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--param") from None
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
@@ -396,41 +484,79 @@ def train(
     name = DEFAULT_MODEL if model == "default" else model
     path = out if out is not None else default_model_path(name, ds.fingerprint)
     try:
+        if out is not None:
+            make_parent_dirs(out, "--out")
         saved = estimator.save(path)
     except OSError as exc:
-        fail(f"could not write {path}: {exc}")
-    console.print(f"[green]trained[/] {estimator!r} in {seconds:.1f} s -> {saved}")
+        fail(f"could not write {path}: {exc.strerror or exc}")
+    console.print(
+        f"[green]trained[/] {estimator!r} in {seconds:.1f} s -> {saved}",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
-@app.command("recommend")
+def _parse_ratings(rate: list[str]) -> list[tuple[str, int]]:
+    """``"Artist Name=LEVEL"`` texts -> (name, level); exit 2 on a malformed one."""
+    parsed: list[tuple[str, int]] = []
+    for text in rate:
+        name, sep, level = text.rpartition("=")
+        if not sep or not name.strip():
+            fail(f'--rate expects "Artist Name=LEVEL", got {text!r}', 2)
+        try:
+            lv = int(level)
+        except ValueError:
+            lv = -1
+        if not 0 <= lv <= 5:
+            fail(f"level in {text!r} must be an integer 0..5 ({LEVELS_HELP})", 2)
+        parsed.append((name.strip(), lv))
+    return parsed
+
+
+def _not_interested_note(svc, ratings: dict[int, int]) -> str | None:  # noqa: ANN001
+    """What the zero levels do, when some ratings are 0 ("not interested")."""
+    zero = [a for a, lv in ratings.items() if lv == 0]
+    if not zero:
+        return None
+    names = ", ".join(str(n) for n in svc.names_of(zero[:5])) + (" ..." if len(zero) > 5 else "")
+    if len(zero) < len(ratings):
+        return f"level 0 = not interested: {names} left out of the results"
+    return (
+        f"level 0 = not interested: {names} left out of the results. With no rating above 0 "
+        "there is nothing personal to recommend from, so these are the most popular artists; "
+        "rate an artist 1-5 for personal recommendations."
+    )
+
+
+@app.command("recommend", cls=ArtistrecCommand)
 def recommend(
-    user: Annotated[int | None, typer.Option(help="Recommend for this known user id.")] = None,
+    user: Annotated[
+        int | None, typer.Option(metavar="ID", help="Recommend for this user of the data set.")
+    ] = None,
     rate: Annotated[
         list[str] | None,
         typer.Option(
             "--rate",
             "-r",
-            help='A rating "Artist Name=LEVEL" (level 0..5; an artist id works too); repeatable.',
+            metavar='"NAME=LEVEL"',
+            help='A rating "Artist Name=LEVEL" (an artist id works too; repeatable). Levels: '
+            + LEVELS_HELP
+            + ".",
         ),
     ] = None,
-    history: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--history",
-            help="A listening-history export: Spotify JSON, Last.fm scrobbles CSV, an "
-            "artist,plays CSV/TSV, or a zip of them (repeatable; read in memory, not stored).",
-        ),
-    ] = None,
-    k: Annotated[int, typer.Option(help="Number of recommendations (1..500).")] = 10,
-    model: Annotated[str, typer.Option(help="Model name.")] = "default",
-    novelty: Annotated[
-        float, typer.Option(help="0..1: trade score for less popular artists.")
-    ] = 0.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    history: HistoryOpt = None,
+    k: KOpt = 10,
+    model: ModelOpt = "default",
+    novelty: NoveltyOpt = 0.0,
+    as_json: JsonOpt = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Recommend artists for a known user (--user), for your own ratings (--rate, repeatable)
-    or for your listening history (--history, repeatable)."""
+    """Recommend artists for your own ratings (--rate, repeatable), your listening history
+    (--history, repeatable) or a known user (--user).
+
+    Names ignore case, accents and punctuation; a name that matches no artist gets "did you
+    mean" suggestions.
+    """
     from artistrec.service import InvalidRequestError, UnknownArtistError, UnknownUserError
 
     if history:
@@ -441,19 +567,11 @@ def recommend(
         return recommend_from_history(history, k, model, novelty, as_json, data_dir)
     if (user is None) == (not rate):
         fail('give either --user ID, at least one --rate "Artist Name=LEVEL" or --history FILE', 2)
-    parsed: list[tuple[str, int]] = []
-    for text in rate or []:
-        name, sep, level = text.rpartition("=")
-        if not sep or not name.strip():
-            fail(f'--rate expects "Artist Name=LEVEL", got {text!r}', 2)
-        try:
-            lv = int(level)
-        except ValueError:
-            lv = -1
-        if not 0 <= lv <= 5:
-            fail(f"level in {text!r} must be an integer 0..5", 2)
-        parsed.append((name.strip(), lv))
+    if user is not None and novelty:
+        fail("--novelty works with --rate (your own ratings), not with --user", 2)
+    parsed = _parse_ratings(rate or [])
     svc = _load_service(data_dir, model)
+    note_text = None
     try:
         if user is not None:
             recs = svc.recommend_for_user(user, k=k, model=model)
@@ -466,22 +584,41 @@ def recommend(
                     fail(f"{name!r} is rated more than once", 2)
                 ratings[aid] = level
             recs = svc.recommend_for_ratings(ratings, k=k, model=model, novelty=novelty)
-            title = f"Recommendations from {len(ratings)} rating(s) ({svc.model(model).name})"
+            note_text = _not_interested_note(svc, ratings)
+            liked = sum(1 for lv in ratings.values() if lv > 0)
+            if liked:
+                title = f"Recommendations from {liked} rating(s) ({svc.model(model).name})"
+            else:
+                title = "Most popular artists (no rating above 0: nothing personal to go on)"
     except UnknownArtistError as exc:
         hint = f"; did you mean: {', '.join(exc.suggestions)}" if exc.suggestions else ""
         fail(f"no artist named {exc.query!r}{hint}")
     except (UnknownUserError, InvalidRequestError) as exc:
         fail(str(exc), 2)
-    _print_recommendations(recs, title, as_json)
+    if note_text:
+        note(note_text)
+    _print_recommendations(recs, title, as_json, svc.dataset.has_tags)
 
 
-@app.command("similar")
+@app.command("similar", cls=ArtistrecCommand)
 def similar(
-    artist: Annotated[str, typer.Argument(help="Artist name (case/accents ignored) or id.")],
-    k: Annotated[int, typer.Option(help="Number of artists (1..500).")] = 10,
-    measure: Annotated[str, typer.Option(help="cosine or dot.")] = "cosine",
-    model: Annotated[str, typer.Option(help="Model name.")] = "default",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    artist: Annotated[
+        str,
+        typer.Argument(
+            metavar="ARTIST", help="Artist name (case, accents and punctuation ignored) or id."
+        ),
+    ],
+    k: KOpt = 10,
+    measure: Annotated[
+        str,
+        typer.Option(
+            metavar="cosine|dot",
+            callback=check_measure,
+            help="cosine (direction only) or dot (also rewards popular artists).",
+        ),
+    ] = "cosine",
+    model: ModelOpt = "default",
+    as_json: JsonOpt = False,
     data_dir: DataDirOpt = None,
 ) -> None:
     """List the artists most similar to ARTIST."""
@@ -497,25 +634,29 @@ def similar(
     except InvalidRequestError as exc:
         fail(str(exc), 2)
     name = svc.artist_info(aid)["name"]
-    _print_recommendations(recs, f"Artists similar to {name} ({measure})", as_json)
+    _print_recommendations(
+        recs, f"Artists similar to {name} ({measure})", as_json, svc.dataset.has_tags
+    )
 
 
-@app.command("serve")
+#: ``--model`` on ``serve`` and ``app`` before ``--artifact`` existed: a file (deprecated).
+LegacyModelPathOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        metavar="NAME",
+        hidden=True,
+        help="Deprecated spelling of --artifact PATH.",
+    ),
+]
+
+
+@app.command("serve", cls=ArtistrecCommand)
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            help="Profile database: a SQLite file path (default: in the cache dir), "
-            "sqlite:///path, or postgresql://user@host/dbname to share profiles between "
-            "instances (needs the 'postgres' extra; password via PGPASSWORD or ~/.pgpass)."
-        ),
-    ] = None,
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="Model artifact to serve (default: cached default model)."),
-    ] = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    db: DbOpt = None,
+    artifact: ArtifactOpt = None,
     data_dir: DataDirOpt = None,
     workers: Annotated[
         int,
@@ -551,6 +692,7 @@ def serve(
             help="Log every request (off when a reverse proxy logs them: ~5% more throughput).",
         ),
     ] = True,
+    legacy_model: LegacyModelPathOpt = None,
 ) -> None:
     """Run the HTTP API (FastAPI + uvicorn). Set ARTISTREC_ADMIN_TOKEN to enable /admin/reload.
 
@@ -561,6 +703,15 @@ def serve(
     from artistrec.store.artifacts import ArtifactError
     from artistrec.store.profiles import StoreError, open_profile_store
 
+    name, model = split_model_option(legacy_model, artifact, "serve")
+    if name is not None:
+        fail(
+            "serve answers each request with the model the request names (the default model "
+            "otherwise): give a model file to serve as the default with --artifact PATH",
+            2,
+        )
+    check_bindable(host, port)
+
     limits = ServerLimits(
         header_timeout=header_timeout,
         body_timeout=body_timeout,
@@ -570,6 +721,8 @@ def serve(
         reload_poll=reload_poll,
     )
     try:  # before loading the model: a wrong --db fails in a second, not after training
+        if db is not None and "://" not in db:
+            make_parent_dirs(Path(db), "--db")
         store = open_profile_store(db)
     except StoreError as exc:
         fail(str(exc))
@@ -588,7 +741,10 @@ def serve(
             fail(str(exc))
     console.print(
         f"serving {name} on http://{host}:{port} with {workers} process(es) "
-        f"(profiles: {store.location}); docs at /docs"
+        f"(profiles: {store.location}); docs at /docs",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
     )
     run(
         svc,
@@ -604,46 +760,137 @@ def serve(
 
 
 # ----------------------------------------------------------------------------- evaluate
-@app.command("evaluate")
+PROTOCOL_NAMES = ("warm", "new-users", "recbole")
+
+
+def _check_protocol(value: str) -> str:
+    if value not in PROTOCOL_NAMES:
+        raise typer.BadParameter(f"choose one of {', '.join(PROTOCOL_NAMES)}, got {value!r}")
+    return value
+
+
+def _check_models(value: str | None) -> str | None:
+    if value is None:
+        return None
+    names = [m.strip() for m in value.split(",") if m.strip()]
+    if not names:
+        raise typer.BadParameter("give at least one model name, e.g. --models als,ease")
+    known = _registered_models()
+    unknown = [m for m in names if m not in known]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown model(s) {', '.join(map(repr, unknown))}; choose from {', '.join(known)}"
+        )
+    return value
+
+
+def _int_list(value: str, what: str, low: int) -> list[int]:
+    try:
+        out = [int(s) for s in value.split(",") if s.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{what}: comma-separated integers, got {value!r}") from None
+    if not out:
+        raise typer.BadParameter(f"{what}: give at least one integer")
+    if min(out) < low:
+        raise typer.BadParameter(f"{what}: integers >= {low}, got {value!r}")
+    return out
+
+
+def _check_seeds(value: str) -> str:
+    _int_list(value, "split seeds", 0)
+    return value
+
+
+def _check_n_revealed(value: str) -> str:
+    _int_list(value, "artists revealed", 1)
+    return value
+
+
+def _check_folds(value: int) -> int:
+    if value < 0 or value == 1:
+        raise typer.BadParameter(f"0 (one 20% hold-out) or 2 and more folds, got {value}")
+    return value
+
+
+def _check_latency_runs(value: str) -> str:
+    if value not in ("first", "all"):
+        raise typer.BadParameter(f"first or all, got {value!r}")
+    return value
+
+
+@app.command("evaluate", cls=ArtistrecCommand)
 def evaluate_cmd(
     protocol: Annotated[
-        str, typer.Option(help="warm | new-users | recbole (see docs/BENCHMARKS.md).")
+        str,
+        typer.Option(
+            metavar="warm|new-users|recbole",
+            callback=_check_protocol,
+            help="Evaluation protocol (see docs/BENCHMARKS.md).",
+        ),
     ] = "warm",
     models: Annotated[
         str | None,
-        typer.Option(help="Comma-separated model names (default: every available model)."),
+        typer.Option(
+            metavar="NAME,NAME",
+            callback=_check_models,
+            help="Comma-separated model names (default: every available model).",
+        ),
     ] = None,
     params: Annotated[
         str | None,
         typer.Option(
-            help='JSON {model: {param: value}} overrides, e.g. \'{"als": {"factors": 64}}\'.'
+            metavar="JSON",
+            help='JSON {model: {param: value}} overrides, e.g. \'{"als": {"factors": 64}}\'.',
         ),
     ] = None,
-    k: Annotated[int, typer.Option(help="List length K of the metrics.")] = 10,
-    seeds: Annotated[str, typer.Option(help="Comma-separated split seeds.")] = "0,1,2",
+    k: Annotated[int, typer.Option(min=1, help="List length K of the metrics.")] = 10,
+    seeds: Annotated[
+        str, typer.Option(metavar="N,N", callback=_check_seeds, help="Comma-separated split seeds.")
+    ] = "0,1,2",
     folds: Annotated[
-        int, typer.Option(help="new-users: folds of the CV over users (0 = one 20% hold-out).")
+        int,
+        typer.Option(
+            callback=_check_folds,
+            help="new-users: folds of the CV over users (0 = one 20% hold-out).",
+        ),
     ] = 10,
     n_revealed: Annotated[
-        str, typer.Option("--n-revealed", help="new-users: artists revealed, comma-separated.")
+        str,
+        typer.Option(
+            "--n-revealed",
+            metavar="N,N",
+            callback=_check_n_revealed,
+            help="new-users: artists revealed, comma-separated.",
+        ),
     ] = "3,5,10",
     latency_requests: Annotated[
-        int, typer.Option(help="Single new-user requests timed per fitted model (0 = skip).")
+        int,
+        typer.Option(min=0, help="Single new-user requests timed per fitted model (0 = skip)."),
     ] = 200,
     latency_runs: Annotated[
-        str, typer.Option(help="Time fold-in on the 'first' fit of each model or on 'all' fits.")
+        str,
+        typer.Option(
+            metavar="first|all",
+            callback=_check_latency_runs,
+            help="Time fold-in on the first fit of each model or on all fits.",
+        ),
     ] = "first",
     max_users: Annotated[
         int | None,
-        typer.Option(help="new-users: evaluate at most this many random users per fold."),
+        typer.Option(min=1, help="new-users: evaluate at most this many random users per fold."),
     ] = None,
     fixed_test: Annotated[
         bool,
         typer.Option(help="new-users: score every N against the artists left after the largest N."),
     ] = False,
-    out: Annotated[Path, typer.Option(help="Directory for CSV, JSON and PNG results.")] = Path(
-        "results"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            metavar="PATH",
+            callback=check_out_dir,
+            help="Folder for the CSV, JSON and PNG results (created if missing).",
+        ),
+    ] = Path("results"),
     data_dir: DataDirOpt = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
@@ -651,30 +898,26 @@ def evaluate_cmd(
     from rich.markup import escape
 
     from artistrec.evaluation.report import rich_table, summarize, write_outputs
-    from artistrec.evaluation.runner import PROTOCOLS, default_model_names, evaluate_detailed
+    from artistrec.evaluation.runner import default_model_names, evaluate_detailed
 
-    if protocol not in PROTOCOLS:
-        fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
-    try:
-        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-        ns = [int(s) for s in n_revealed.split(",") if s.strip()]
-    except ValueError:
-        fail("--seeds and --n-revealed must be comma-separated integers")
+    seed_list = _int_list(seeds, "split seeds", 0)
+    ns = _int_list(n_revealed, "artists revealed", 1)
     names = [m.strip() for m in models.split(",") if m.strip()] if models else default_model_names()
     try:
         overrides = json.loads(params) if params else {}
     except json.JSONDecodeError as exc:
-        fail(escape(f"--params is not valid JSON: {exc}"))
+        fail(f"--params is not valid JSON: {exc}", 2)
     if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
-        fail("--params must be a JSON object {model: {param: value}}")
+        fail("--params must be a JSON object {model: {param: value}}", 2)
     unknown = sorted(set(overrides) - set(names))
     if unknown:
-        fail(f"--params names model(s) not being evaluated: {', '.join(unknown)}")
+        fail(f"--params names model(s) not being evaluated: {', '.join(unknown)}", 2)
     spec = {name: overrides.get(name, {}) for name in names}
+    _check_model_params(spec)
     try:
         ds = load_dataset(data_dir)
     except DataError as exc:
-        fail(escape(str(exc)))
+        fail(str(exc))
     try:
         result = evaluate_detailed(
             ds,
@@ -691,7 +934,7 @@ def evaluate_cmd(
             progress=progress,
         )
     except ValueError as exc:
-        fail(escape(str(exc)))
+        fail(str(exc))
     summary = summarize(result.summary)
     wide = console if console.is_terminal else Console(width=200)
     wide.print(rich_table(summary, title=f"{protocol}: ranking quality (mean ± std over runs)"))
@@ -709,8 +952,24 @@ def evaluate_cmd(
         "models": spec,
         "data_fingerprint": ds.fingerprint,
     }
-    for path in write_outputs(result.summary, out, result.per_user, meta=meta):
-        console.print(f"wrote {escape(str(path))}")
+    try:
+        make_dirs(out, "--out")
+        written = write_outputs(result.summary, out, result.per_user, meta=meta)
+    except OSError as exc:
+        fail(f"could not write the results to {out}: {exc.strerror or exc}")
+    for path in written:
+        console.print(f"wrote {escape(str(path))}", soft_wrap=True, highlight=False)
+
+
+def _check_model_params(spec: dict[str, dict]) -> None:
+    """Every model of ``spec`` can be built with its parameters (before any data loads)."""
+    from artistrec import create_model
+
+    for name, params in spec.items():
+        try:
+            create_model(name, **params)
+        except (ValueError, TypeError) as exc:
+            fail(f"--params for {name}: {exc}", 2)
 
 
 # ----------------------------------------------------------------------------- web app
@@ -736,66 +995,87 @@ def streamlit_args(host: str, port: int) -> list[str]:
     ]
 
 
-@app.command("app")
+@app.command("app", cls=ArtistrecCommand)
 def web_app(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8501,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8501,
+    artifact: ArtifactOpt = None,
     model: Annotated[
-        Path | None,
-        typer.Option("--model", help="Model artifact to serve (default: cached default model)."),
-    ] = None,
-    data_dir: DataDirOpt = None,
-    db: Annotated[
         str | None,
         typer.Option(
-            help="Saved profiles: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
-            "(default: $ARTISTREC_DB, else the API's SQLite file)."
+            "--model",
+            metavar="NAME",
+            help="Model preselected in the sidebar (default: $ARTISTREC_APP_MODEL, else "
+            "default); people can switch models in the app.",
         ),
     ] = None,
+    data_dir: DataDirOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Run the web app (Streamlit) on http://HOST:PORT; trains the default model first if needed.
 
-    Streamlit runs in this process, so the data set and model are loaded (in a background thread,
-    while the server starts) into the app's process-wide cache before the first visitor arrives.
+    The data set and the model are loaded (and the artifact checked) before the server starts,
+    into the app's process-wide cache: the first visitor gets recommendations at once.
     """
-    import os
     import threading
 
     from artistrec.models.registry import DEFAULT_MODEL
-    from artistrec.service import ENV_PROFILE_DB, RecommenderService, default_model_path
+    from artistrec.service import (
+        ENV_PROFILE_DB,
+        InvalidRequestError,
+        RecommenderService,
+        default_model_path,
+        open_store,
+    )
     from artistrec.store.artifacts import ArtifactError
+    from artistrec.store.profiles import StoreError
+
+    model, artifact = split_model_option(model, artifact, "app")
+    if model is not None:
+        try:
+            check_model_name(model)
+        except typer.BadParameter as exc:
+            raise typer.BadParameter(exc.message, param_hint="--model") from None
+    check_bindable(host, port)
+    try:  # a wrong --db fails now, not on the first save
+        if db is not None and "://" not in db:
+            make_parent_dirs(Path(db), "--db")
+        open_store(db).close()
+    except StoreError as exc:
+        fail(str(exc))
+
+    from artistrec.app.common import ENV_DATA_DIR, ENV_MODEL, ENV_MODEL_PATH
 
     if data_dir is not None:
-        os.environ["LASTFM_DATA_DIR"] = str(data_dir.resolve())
+        os.environ[ENV_DATA_DIR] = str(data_dir.resolve())
+    if artifact is not None:
+        os.environ[ENV_MODEL_PATH] = str(artifact.resolve())
     if model is not None:
-        if not model.is_file():
-            fail(f"model artifact not found: {model}")
-        os.environ["ARTISTREC_MODEL_PATH"] = str(model.resolve())
+        os.environ[ENV_MODEL] = model
     if db is not None:
-        if "://" in db:
-            os.environ[ENV_PROFILE_DB] = db.strip()
-        elif Path(db).is_dir():
-            fail(f"--db must be a file path, not a directory: {db}")
-        else:
-            os.environ[ENV_PROFILE_DB] = str(Path(db).resolve())
+        os.environ[ENV_PROFILE_DB] = db if "://" in db else str(Path(db).resolve())
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)
-        if model is None and not default_model_path(DEFAULT_MODEL, ds.fingerprint).is_file():
-            console.print(f"no trained {DEFAULT_MODEL!r} model yet: training it once (cached)")
-            RecommenderService(ds, progress=True).model("default")
-    except (DataError, ArtifactError, ValueError) as exc:
+        svc = RecommenderService(ds, model_path=artifact, progress=True)
+        if artifact is None and not default_model_path(DEFAULT_MODEL, ds.fingerprint).is_file():
+            note(f"no trained {DEFAULT_MODEL!r} model yet: training it once (cached)")
+        with console.status("loading the model"):
+            svc.model("default")  # reads and checks the artifact, or trains the default once
+    except (DataError, ArtifactError, InvalidRequestError, ValueError) as exc:
         fail(str(exc))
-    del ds
 
     from streamlit.web import cli as streamlit_cli
 
-    from artistrec.app.common import warm_up
+    from artistrec.app.common import adopt_service, warm_up
 
+    adopt_service(svc)
     threading.Thread(target=warm_up, name="artistrec-warm-up", daemon=True).start()
-    console.print(f"web app on http://{host}:{port} (Ctrl+C stops it)")
+    console.print(
+        f"web app on http://{host}:{port} (Ctrl+C stops it)", highlight=False, markup=False
+    )
     streamlit_cli.main(args=streamlit_args(host, port), prog_name="streamlit")
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

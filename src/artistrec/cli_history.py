@@ -32,7 +32,7 @@ def recommend_from_history(
     for path in paths:  # before loading anything: a typo fails in a moment
         if not path.is_file():
             what = "is a folder, not a file" if path.is_dir() else "does not exist"
-            fail(escape(f"--history {path} {what}"), 2)
+            fail(f"--history {path} {what}", 2)
     svc = _load_service(data_dir, model)
     try:
         with console.status("reading the listening history") as status:
@@ -44,7 +44,7 @@ def recommend_from_history(
                 list(paths), k=k, model=model, novelty=novelty, progress=progress
             )
     except (InvalidRequestError, UnknownArtistError) as exc:
-        fail(escape(str(exc)), 2)
+        fail(str(exc), 2)
     if as_json:
         print(json.dumps(body, indent=2, ensure_ascii=False))
         return

@@ -60,4 +60,4 @@ def api_pg() -> Iterator[pg_cluster.Cluster]:
 def pop_args(pop_artifact: Path, synthetic_dir: Path, tmp_path: Path) -> list[str]:
     """``serve`` options for the synthetic data, its popularity model and a fresh SQLite file."""
     db = tmp_path / "profiles.sqlite3"
-    return ["--model", str(pop_artifact), "--data-dir", str(synthetic_dir), "--db", str(db)]
+    return ["--artifact", str(pop_artifact), "--data-dir", str(synthetic_dir), "--db", str(db)]

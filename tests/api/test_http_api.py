@@ -418,7 +418,9 @@ def test_admin_reload(store: ProfileStore, synthetic_ds: Dataset, tmp_path: Path
             **{"m.item_scores": np.array([{"evil": 1}], dtype=object)},
         )
     bad = client.post("/admin/reload", headers={"Authorization": f"Bearer {ADMIN}"})
-    assert "pickle" in _assert_error(bad, 409)["message"].lower()
+    message = _assert_error(bad, 409)["message"]
+    assert "not a valid artistrec model artifact" in message  # never an invitation to unpickle
+    assert "pickle" not in message.lower()
     assert service.model().get_params() == {"by": "plays"}
 
 

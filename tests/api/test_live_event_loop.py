@@ -44,7 +44,7 @@ def test_unknown_names_do_not_block_the_event_loop(
     create_model("popularity").fit(real_ds).save(model)
     db = str(tmp_path / "p.sqlite3")
     data = os.environ["LASTFM_DATA_DIR"]
-    server = live_server("--model", str(model), "--db", db, "--data-dir", data)
+    server = live_server("--artifact", str(model), "--db", db, "--data-dir", data)
     idle = health_p50(server.url)
 
     stop = threading.Event()

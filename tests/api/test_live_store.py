@@ -32,7 +32,7 @@ def test_two_instances_share_postgres_and_survive_an_outage(
     live_server,
 ) -> None:
     url = api_pg.new_database("api")
-    args = ["--model", str(pop_artifact), "--data-dir", str(synthetic_dir), "--db", url]
+    args = ["--artifact", str(pop_artifact), "--data-dir", str(synthetic_dir), "--db", url]
     a, b = live_server(*args), live_server(*args)
     ids = _ids(synthetic_ds, 4)
     assert httpx.get(f"{a.url}/ready", timeout=10).status_code == 200
@@ -112,7 +112,7 @@ def test_disk_full_is_503_and_ready_fails_until_space_returns(
 ) -> None:
     db = tiny_fs / "profiles.sqlite3"
     server = live_server(
-        "--model", str(pop_artifact), "--data-dir", str(synthetic_dir), "--db", str(db)
+        "--artifact", str(pop_artifact), "--data-dir", str(synthetic_dir), "--db", str(db)
     )
     ids = _ids(synthetic_ds, 300)
     body = {"ratings": [{"artist_id": a, "level": 1 + i % 5} for i, a in enumerate(ids)]}

@@ -69,7 +69,7 @@ def test_reload_reaches_every_worker_and_survives_sigkill(
     model = tmp_path / "model.npz"
     create_model("popularity").fit(synthetic_ds).save(model)
     server = live_server(
-        "--model", str(model), "--data-dir", str(synthetic_dir),
+        "--artifact", str(model), "--data-dir", str(synthetic_dir),
         "--db", str(tmp_path / "p.sqlite3"), "--workers", "2", "--reload-poll", "0.5",
         env={"ARTISTREC_ADMIN_TOKEN": ADMIN},
     )  # fmt: skip

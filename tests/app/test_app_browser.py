@@ -150,3 +150,88 @@ def test_pick_rate_and_get_recommendations(app_server, page) -> None:
         assert page.locator('[data-testid="stException"]').count() == 0, f"error on {link}"
     page.get_by_role("link", name="Get recommendations").click()
     page.get_by_text(re.compile(re.escape(f"{names[0]} (level 5)"))).wait_for()
+
+
+def _panel_open(page) -> bool:
+    """Whether the sidebar's "Save / load profile" panel is expanded (its details element)."""
+    details = page.locator('[data-testid="stSidebar"] details', has_text="Save / load profile")
+    return bool(details.evaluate("d => d.open"))
+
+
+def test_save_load_panel_stays_open(app_server, page) -> None:
+    """The panel keeps its state when the "Not interested" block appears or disappears, and
+    shows the confirmation of a save and of a load (issue 12.14)."""
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(str(app_server["url"]), timeout=UI_TIMEOUT_MS)
+    page.get_by_text("Popular artists to start from").wait_for()
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Save / load profile").click()
+    sidebar.get_by_text("Save your ratings to come back").wait_for()
+    assert _panel_open(page)
+
+    # rate one popular artist, then hide a recommendation: the "Not interested" block appears
+    page.get_by_role("button", name="I listen to this").first.click()
+    page.get_by_text("Recommended for you").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Not interested").first.click()
+    sidebar.get_by_text("Not interested in 1 artist(s)").wait_for()
+    wait_idle(page)
+    assert _panel_open(page), "the panel collapsed when the 'Not interested' block appeared"
+
+    # save: the confirmation is visible in the open panel
+    sidebar.get_by_role("button", name="Save").click()
+    sidebar.get_by_text(re.compile(r"Saved profile \S+")).wait_for()
+    wait_idle(page)
+    assert _panel_open(page)
+    profile_id = sidebar.get_by_role("textbox", name="Profile id").input_value()
+    assert profile_id
+
+    # "Show them again": the block disappears, the panel stays open
+    sidebar.get_by_role("button", name="Show them again").click()
+    sidebar.get_by_text("Not interested in 1 artist(s)").wait_for(state="detached")
+    wait_idle(page)
+    assert _panel_open(page), "the panel collapsed when the 'Not interested' block went away"
+
+    # loading the profile brings the hidden artist back (the block re-appears): the panel
+    # stays open and shows the confirmation
+    sidebar.get_by_role("button", name="Load").click()
+    sidebar.get_by_text(re.compile(r"Loaded 1 rated artist\(s\) from profile")).wait_for()
+    sidebar.get_by_text("Not interested in 1 artist(s)").wait_for()
+    wait_idle(page)
+    assert _panel_open(page)
+    assert sidebar.get_by_text(re.compile(r"Loaded 1 rated artist\(s\)")).is_visible()
+    _shot(page, "6-profile-panel")
+
+
+#: The width a text needs in an input's font against the room the input leaves for it.
+_PLACEHOLDER_FITS = """els => els.filter(e => e.placeholder).map(e => {
+  const cs = getComputedStyle(e);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = cs.font;
+  const room = e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return [e.placeholder, ctx.measureText(e.placeholder).width <= room];
+})"""
+
+
+def test_nothing_is_cut_off(app_server, page) -> None:
+    """Search placeholders and the benchmark table fit their boxes at 1400 px (issue 12.17)."""
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(str(app_server["url"]), timeout=UI_TIMEOUT_MS)
+    page.get_by_text("Popular artists to start from").wait_for()
+    wait_idle(page)
+    for link, marker in [("Get recommendations", "Popular artists"), ("Similar artists", None)]:
+        if marker is None:
+            page.get_by_role("link", name=link).click()
+            page.get_by_text("Artists similar to").first.wait_for()
+            wait_idle(page)
+        fits = dict(page.locator("input[placeholder]").evaluate_all(_PLACEHOLDER_FITS))
+        assert fits and all(fits.values()), f"{link}: placeholders cut off: {fits}"
+    page.get_by_role("link", name="Models").click()
+    page.get_by_role("heading", name="Benchmarks").wait_for(timeout=120_000)
+    wait_idle(page, timeout_ms=120_000)
+    tables = page.locator('[data-testid="stDataFrame"]:visible .dvn-scroller')
+    if tables.count() == 0:
+        pytest.skip("no benchmark results next to this checkout")
+    widths = tables.evaluate_all("els => els.map(e => [e.scrollWidth, e.clientWidth])")
+    assert all(scroll <= client + 1 for scroll, client in widths), widths

@@ -132,6 +132,41 @@ def test_embedding_map_is_deterministic(synthetic_ds: Dataset) -> None:
         explore.embedding_map(synthetic_ds, emb, n=2)
 
 
+def test_embedding_map_is_kept_beside_the_artifact(
+    synthetic_ds: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from artistrec.explore import embeddings
+
+    emb = np.random.default_rng(2).normal(size=(synthetic_ds.n_artists, 6)).astype(np.float32)
+    artifact = tmp_path / "als-abc.npz"
+    artifact.write_bytes(b"stands in for a model artifact")
+    assert not explore.has_cached_map(synthetic_ds, artifact, n=40)
+    first = explore.cached_embedding_map(synthetic_ds, emb, artifact, n=40)
+    assert explore.map_cache_path(artifact, 40).is_file()
+    assert explore.has_cached_map(synthetic_ds, artifact, n=40)
+    pd.testing.assert_frame_equal(first, explore.embedding_map(synthetic_ds, emb, n=40))
+
+    def no_tsne(*args: object, **kw: object) -> None:
+        raise AssertionError("t-SNE ran although the layout was kept")
+
+    monkeypatch.setattr(embeddings, "embedding_map", no_tsne)
+    pd.testing.assert_frame_equal(
+        first, explore.cached_embedding_map(synthetic_ds, emb, artifact, n=40)
+    )
+    # another n is another layout; a retrained artifact (new file) invalidates the kept one
+    assert not explore.has_cached_map(synthetic_ds, artifact, n=50)
+    stat = artifact.stat()
+    os.utime(artifact, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert not explore.has_cached_map(synthetic_ds, artifact, n=40)
+    with pytest.raises(AssertionError, match="t-SNE ran"):
+        explore.cached_embedding_map(synthetic_ds, emb, artifact, n=40)
+    # without an artifact file nothing is kept, the map is still computed
+    monkeypatch.undo()
+    assert len(explore.cached_embedding_map(synthetic_ds, emb, None, n=40)) == 40
+
+
 def test_artist_genre_uses_common_tags(synthetic_ds: Dataset) -> None:
     artists = np.arange(synthetic_ds.n_artists)
     genres = explore.artist_genre(synthetic_ds, artists, keep=3)

@@ -51,6 +51,17 @@ def test_similar_unknown_search(make_app) -> None:
     assert not card_names(at)
 
 
+def test_similar_near_miss_offers_the_close_name_first(make_app, svc) -> None:
+    at = make_app("views/similar.py")
+    popular = svc.popular(1)[0]
+    misspelt = popular.name[:-1] + "q"
+    at.text_input(key="sim_search").input(misspelt).run()
+    assert not at.exception
+    assert any("Did you mean" in c.value and "No artist is named" in c.value for c in at.caption)
+    assert at.selectbox(key="sim_artist").value == popular.artist_id
+    assert card_names(at)  # the neighbours of the meant artist are shown
+
+
 def test_model_choice_is_shared_between_pages(make_app) -> None:
     at = make_app()
     at.sidebar.selectbox(key="model").set_value("popularity").run()
@@ -101,7 +112,8 @@ def test_models_page_reads_benchmark_summaries(make_app, app_env) -> None:
     assert at.selectbox(key="bench_metric_warm").options == ["ndcg", "recall"]
     table = at.dataframe[0].value
     assert list(table["model"]) == ["popularity", "als"]
-    assert list(table["ndcg"]) == ["0.1000 ± 0.0100", "0.3000 ± 0.0200"]
+    # numbers (sortable, three decimals on screen); the spread is in the chart's error bars
+    assert list(table["ndcg"]) == [0.1, 0.3] and list(table["recall"]) == [0.2, 0.4]
 
 
 def test_models_page_compares_seed_mf_variants(make_app) -> None:
@@ -120,12 +132,21 @@ def test_models_page_draws_the_embedding_map(make_app, svc) -> None:
     factor = [m for m in ("als", "bpr", "seed-mf") if m in candidates]
     assert factor, "no factor model to draw"
     at.selectbox(key="emb_model").set_value(factor[-1]).run()
+    cached = explore.map_cache_path(svc.model_info(factor[-1])["artifact"], 100)
+    cached.unlink(missing_ok=True)  # a layout from an earlier run would be drawn at once
     at.slider(key="emb_n").set_value(100).run()
     assert explore.item_embeddings(svc.model(factor[-1])) is not None
     before = len(_charts(at))
     at.button(key="draw_map").click().run(timeout=120)
     assert not at.exception, at.exception
     assert len(_charts(at)) == before + 1
+    assert cached.is_file()  # kept beside the model's artifact
+    # a new session (an app restart) draws the kept layout without asking
+    again = make_app("views/models.py")
+    again.selectbox(key="emb_model").set_value(factor[-1]).run()
+    again.slider(key="emb_n").set_value(100).run()
+    assert again.button(key="draw_map").disabled
+    assert len(_charts(again)) == before + 1
 
 
 def test_models_page_model_without_embedding(make_app, svc) -> None:

@@ -49,24 +49,42 @@ def test_search_is_accent_and_case_insensitive_most_listened_first(make_app, svc
     assert [int(b.key.removeprefix("add_")) for b in buttons] == expected
 
 
+def _keys(at: AppTest, prefix: str) -> list[int]:
+    return [
+        int(b.key.removeprefix(prefix)) for b in at.button if b.key and b.key.startswith(prefix)
+    ]
+
+
 def test_unknown_search_warns_and_suggests(make_app, svc) -> None:
     at = make_app()
     at.text_input(key="search").input("zzqxj").run()
     assert not at.exception
     assert any("No artist matches" in w.value for w in at.warning)
-    assert not [b for b in at.button if b.key and b.key.startswith("add_")]
-    # a misspelt real name finds the artist among close spellings, best first, and adds it
+    assert not _keys(at, "add_") and not _keys(at, "suggest_")
+
+
+def test_a_near_miss_gets_did_you_mean_even_with_hits(make_app, svc) -> None:
+    """A misspelt name is offered back as "did you mean" above the other hits, and adds."""
+    at = make_app()
     popular = svc.popular(1)[0]
     misspelt = popular.name[:-1] + "q"
     at.text_input(key="search").input(misspelt).run()
-    buttons = [b for b in at.button if b.key and b.key.startswith("add_")]
-    assert [int(b.key.removeprefix("add_")) for b in buttons] == [
-        h.id for h in svc.search_artists(misspelt, limit=len(buttons))
-    ]
-    assert int(buttons[0].key.removeprefix("add_")) == popular.artist_id
-    buttons[0].click().run()
+    assert not at.exception
+    suggested = _keys(at, "suggest_")
+    assert suggested and suggested[0] == popular.artist_id
+    assert suggested == [h.id for h in svc.did_you_mean(misspelt, n=len(suggested))]
+    assert any(c.value == "Did you mean:" for c in at.caption)
+    # the other hits follow, without the suggested artists again
+    others = _keys(at, "add_")
+    expected = [h.id for h in svc.search_artists(misspelt, limit=8) if h.id not in suggested]
+    assert others == expected and not set(others) & set(suggested)
+    next(b for b in at.button if b.key == f"suggest_{popular.artist_id}").click().run()
     assert not at.exception
     assert list(at.session_state["picked"].values()) == [popular.name]
+    # the exact name: no "did you mean", the artist is the first hit (already added)
+    at.text_input(key="search").input(popular.name.upper()).run()
+    assert not _keys(at, "suggest_") and not any("Did you mean" in c.value for c in at.caption)
+    assert _keys(at, "add_")[0] == popular.artist_id
 
 
 def test_rated_artists_excluded_and_results_follow_selection(make_app, svc) -> None:

@@ -66,11 +66,12 @@ def test_evaluate_rejects_bad_options(synthetic_dir: Path, tmp_path: Path) -> No
     runner = CliRunner()
     base = ["evaluate", "--data-dir", str(synthetic_dir), "--out", str(tmp_path), "--no-progress"]
     bad = runner.invoke(app, [*base, "--protocol", "cold"])
-    assert bad.exit_code == 1 and "protocol" in bad.output
+    # usage errors: exit 2, refused before any data loads
+    assert bad.exit_code == 2 and "protocol" in bad.output
     bad = runner.invoke(app, [*base, "--models", "nope"])
-    assert bad.exit_code == 1 and "unknown model" in bad.output
+    assert bad.exit_code == 2 and "unknown model" in bad.output
     bad = runner.invoke(app, [*base, "--seeds", "a,b"])
-    assert bad.exit_code == 1 and "seeds" in bad.output
+    assert bad.exit_code == 2 and "seeds" in bad.output
     bad = runner.invoke(app, [*base, "--models", "popularity", "--params", '{"als": {}}'])
-    assert bad.exit_code == 1 and "als" in bad.output
+    assert bad.exit_code == 2 and "als" in bad.output
     assert not list(tmp_path.iterdir())

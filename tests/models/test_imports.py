@@ -22,6 +22,7 @@ MODELS = {"als", "bpr", "dlae", "ease", "hybrid", "hybrid_core", "item_knn"} | {
     "rp3beta",
     "seed_mf",
     "set_autoencoder",
+    "spark_als",  # not registered (train als --engine spark), but a model: it builds on als
 }
 SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item"}
 

@@ -55,7 +55,9 @@ def test_objective_terms_match_their_definitions() -> None:
 
 
 def test_loss_decreases_and_curves_are_recorded(synthetic_ds: Dataset) -> None:
-    model = SeedMF(iterations=150, holdout=0.1, random_state=1).fit(synthetic_ds)
+    model = SeedMF.from_variant("plain", iterations=150, holdout=0.1, random_state=1).fit(
+        synthetic_ds
+    )
     assert model.train_loss_.shape == model.test_loss_.shape == model.objective_.shape == (150,)
     assert model.train_loss_.dtype == np.float32
     assert model.train_loss_[-1] < 0.1 * model.train_loss_[0]
@@ -73,13 +75,14 @@ def test_no_holdout_gives_an_empty_test_curve(synthetic_ds: Dataset) -> None:
 
 
 def test_plain_gradient_descent_also_converges(synthetic_ds: Dataset) -> None:
-    model = SeedMF(optimizer="gd", learning_rate=5.0, iterations=200).fit(synthetic_ds)
+    model = SeedMF.from_variant("plain", optimizer="gd", learning_rate=5.0, iterations=200)
+    model.fit(synthetic_ds)
     assert model.train_loss_[-1] < 0.05 * model.train_loss_[0]
     assert np.all(np.diff(model.objective_) <= 1e-6)  # small-step GD descends monotonically
 
 
 def test_gravity_lowers_predictions_on_unobserved_pairs(synthetic_ds: Dataset) -> None:
-    plain = SeedMF(iterations=200).fit(synthetic_ds)
+    plain = SeedMF.from_variant("plain", iterations=200).fit(synthetic_ds)
     grav = SeedMF.from_variant("gravity", iterations=200).fit(synthetic_ds)
     unobserved = synthetic_ds.interactions.toarray() == 0
     p_plain = (plain.user_factors_ @ plain.item_factors_.T)[unobserved]
@@ -91,7 +94,11 @@ def test_gravity_lowers_predictions_on_unobserved_pairs(synthetic_ds: Dataset) -
 def test_from_variant_and_registry() -> None:
     model = create_model("seed-mf")
     assert isinstance(model, SeedMF)
-    assert (model.l2, model.gravity, model.factors, model.init_std) == (0.0, 0.0, 12, 0.25)
+    # the default is the original's regularised variant (issue 12.15); plain by parameter
+    assert (model.l2, model.gravity, model.factors, model.init_std) == (0.1, 1.0, 12, 0.25)
+    assert model.get_params() == SeedMF.from_variant("gravity").get_params()
+    plain = create_model("seed-mf", l2=0.0, gravity=0.0)
+    assert plain.get_params() == SeedMF.from_variant("plain").get_params()
     grav = SeedMF.from_variant("gravity", iterations=7)
     assert (grav.l2, grav.gravity, grav.iterations) == (0.1, 1.0, 7)
     with pytest.raises(ValueError, match="variant"):
@@ -216,7 +223,7 @@ def test_divergence_is_reported(synthetic_ds: Dataset) -> None:
 
 @pytest.mark.integration
 def test_gravity_variant_generalises_better_on_real_data(real_ds: Dataset) -> None:
-    plain = SeedMF(holdout=0.1, iterations=100).fit(real_ds)
+    plain = SeedMF.from_variant("plain", holdout=0.1, iterations=100).fit(real_ds)
     grav = SeedMF.from_variant("gravity", holdout=0.1, iterations=100).fit(real_ds)
     assert plain.train_loss_[-1] < grav.train_loss_[-1]  # plain fits the observed entries harder
     assert grav.test_loss_[-1] < plain.test_loss_[-1]

@@ -22,7 +22,7 @@ def test_serve_with_unreachable_postgres_fails_in_one_sentence(tmp_path: Path) -
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    # the data directory does not exist: the store is opened (and fails) before any data loads
+    # the data directory holds no data: the store is opened (and fails) before any data loads
     result = runner.invoke(
         app,
         [
@@ -30,7 +30,7 @@ def test_serve_with_unreachable_postgres_fails_in_one_sentence(tmp_path: Path) -
             "--db",
             f"postgresql://bob:Hunter2-secret@127.0.0.1:{port}/profiles",
             "--data-dir",
-            str(tmp_path / "nowhere"),
+            str(tmp_path),
         ],
     )
     text = " ".join(result.output.split())

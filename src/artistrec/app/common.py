@@ -52,11 +52,29 @@ SCALE_LEGEND = " · ".join(f"**{lv}** = {LEVEL_LABELS[lv]}" for lv in LEVELS)
 
 
 # ----------------------------------------------------------------------------- service & models
+#: Services built before Streamlit started (``artistrec app``), by (data dir, model path).
+_ADOPTED: dict[tuple[str | None, str | None], RecommenderService] = {}
+
+
+def _environment_key() -> tuple[str | None, str | None]:
+    return os.environ.get(ENV_DATA_DIR) or None, os.environ.get(ENV_MODEL_PATH) or None
+
+
+def adopt_service(svc: RecommenderService) -> None:
+    """Serve ``svc`` (built and checked by ``artistrec app`` before the server started) to the
+    pages, for the current environment's data directory and model path."""
+    _ADOPTED[_environment_key()] = svc
+
+
 @st.cache_resource(show_spinner="Loading the data set and the model…")
 def _service(data_dir: str | None, model_path: str | None, model: str) -> RecommenderService:
-    return RecommenderService.load(
-        data_dir=data_dir, model_path=Path(model_path) if model_path else None, model=model
-    )
+    svc = _ADOPTED.pop((data_dir, model_path), None)
+    if svc is None:
+        svc = RecommenderService.load(
+            data_dir=data_dir, model_path=Path(model_path) if model_path else None
+        )
+    svc.model(model)
+    return svc
 
 
 @st.cache_resource(show_spinner=False)
@@ -77,11 +95,7 @@ def initial_model() -> str:
 
 def get_service() -> RecommenderService:
     """The process-wide service (data set + models), keyed by the environment it was built from."""
-    return _service(
-        os.environ.get(ENV_DATA_DIR) or None,
-        os.environ.get(ENV_MODEL_PATH) or None,
-        initial_model(),
-    )
+    return _service(*_environment_key(), initial_model())
 
 
 def warm_up() -> None:
@@ -110,19 +124,51 @@ def model_label(name: str) -> str:
     return f"default ({concrete})"
 
 
+#: What each model is, in the words the model menu uses (models not listed here are described
+#: by the first line of their class docstring).
+MODEL_NOTES = {
+    "default": "the recommended model (the best measured for new listeners)",
+    "hybrid": "a blend of EASE, ALS, RP3beta and friends for known listeners, and of item-kNN, "
+    "ALS, DLAE, tags and a set autoencoder for new ones",
+    "als": "matrix factorisation of who listens to what (implicit ALS)",
+    "bpr": "matrix factorisation trained to rank listened artists above the rest (BPR)",
+    "ease": "a linear item-to-item model with a closed-form solution (EASE)",
+    "item-knn": "artists listened by the same people as yours (item-based nearest neighbours)",
+    "popularity": "the most listened artists, the same for everyone (a baseline)",
+    "rp3beta": "random walks on the listening graph, discounted by popularity (RP3beta)",
+    "seed-mf": "the original student project's matrix factorisation of the 1-5 levels, in its "
+    "regularised variant (L2 + gravity); its plain variant (l2=0, gravity=0: "
+    "`artistrec train seed-mf -p l2=0 -p gravity=0`) ranks close to at random",
+    "set-autoencoder": "a network that completes a set of listened artists (set autoencoder)",
+}
+
+
+def model_note(name: str) -> str:
+    """One line on what model ``name`` is (the model menu's caption)."""
+    if name in MODEL_NOTES:
+        return MODEL_NOTES[name]
+    from artistrec.models.registry import model_class
+
+    doc = (model_class(name).__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else name
+
+
 def model_choice(key: str = "model", where: Any = None) -> str:
-    """A model selectbox whose value survives page switches."""
+    """A model selectbox whose value survives page switches, with a line on the chosen model."""
     names = available_models()
     target = where if where is not None else st
-    return target.selectbox(
+    name = target.selectbox(
         "Model",
         names,
         index=names.index(initial_model()),
         format_func=model_label,
         key=key,
         persist_state="session",
-        help="Which recommender answers. Models not trained yet are trained on first use.",
+        help="Which recommender answers. Models not trained yet are trained on first use.  \n"
+        + "  \n".join(f"**{md(m)}**: {md(model_note(m))}" for m in names),
     )
+    target.caption(md(model_note(name)))
+    return name
 
 
 def get_model(svc: RecommenderService, name: str) -> Recommender | None:
@@ -138,13 +184,26 @@ def get_model(svc: RecommenderService, name: str) -> Recommender | None:
 
 
 # ----------------------------------------------------------------------------- cards
-def card_markdown(rec: Recommendation, rank: int | None = None) -> str:
-    """Name (linked to Last.fm) and top tags of one artist, as markdown."""
+def card_markdown(rec: Recommendation, rank: int | None = None, show_tags: bool = True) -> str:
+    """Name (linked to Last.fm) and top tags of one artist, as markdown.
+
+    ``show_tags=False`` (a data set without tags) leaves the tag line out rather than calling
+    every artist untagged.
+    """
     name = md(rec.name)
     title = f"[{name}](<{rec.url}>)" if rec.url else name
     prefix = f"{rank}. " if rank is not None else ""
+    if not show_tags:
+        return f"**{prefix}{title}**"
     tags = " ".join(f":gray-badge[{md(t)}]" for t in rec.tags) or ":gray-badge[no tags]"
     return f"**{prefix}{title}**  \n{tags}"
+
+
+def tags_note() -> None:
+    """A caption saying the data set has no tags (cards then show none), else nothing."""
+    ds = get_service().dataset
+    if not ds.has_tags:
+        st.caption(f"This data set ({ds.format}) has no tags, so the artists show none.")
 
 
 def card_grid(
@@ -157,11 +216,12 @@ def card_grid(
 
     ``action`` = (label, icon, key prefix, callback) adds a button calling ``callback(id, name)``.
     """
+    show_tags = get_service().dataset.has_tags
     for start in range(0, len(recs), columns):
         cols = st.columns(columns)
         for offset, rec in enumerate(recs[start : start + columns]):
             with cols[offset], st.container(border=True):
-                st.markdown(card_markdown(rec, start + offset + 1))
+                st.markdown(card_markdown(rec, start + offset + 1, show_tags))
                 st.caption(f"{md(rec.reason)} · {score_label} {rec.score:.3f}")
                 if action is not None:
                     label, icon, prefix, callback = action

@@ -6,6 +6,7 @@ import streamlit as st
 
 from artistrec.app.common import PAGES_DIR, get_service
 from artistrec.data import DataError
+from artistrec.data.formats import TITLES as FORMAT_TITLES
 from artistrec.service import InvalidRequestError
 from artistrec.store.artifacts import ArtifactError
 
@@ -29,12 +30,15 @@ try:
 except (DataError, ArtifactError, InvalidRequestError) as exc:
     st.error(f"The app could not load its data or model: {exc}")
     st.info(
-        "Point LASTFM_DATA_DIR at the HetRec 2011 Last.fm files (or run `artistrec data download`), "
-        "and check the model artifact given with --model."
+        "Point LASTFM_DATA_DIR (or `artistrec app --data-dir`) at a data set folder - the "
+        "HetRec 2011 Last.fm files, Last.fm-360K, or interactions.csv - or run `artistrec data "
+        "download`, and check the model file given with --artifact."
     )
     st.stop()
 st.sidebar.caption(
-    f"Data: {svc.dataset.n_artists:,} artists, {svc.dataset.n_users:,} listeners "
+    f"Data: {FORMAT_TITLES.get(svc.dataset.format, svc.dataset.format)}, "
+    f"{svc.dataset.n_artists:,} artists, "
+    f"{svc.dataset.n_users:,} listeners "
     f"(fingerprint {svc.dataset.fingerprint[:8]})"
 )
 page.run()

@@ -395,6 +395,19 @@ class NameIndex:
             return None
         return Match(int(self._order[ranks[0]]), "fuzzy", round(float(scores[0]), 1), query)
 
+    def fuzzy(
+        self, query: str, limit: int = 5, min_score: float = SUGGEST_SCORE
+    ) -> list[tuple[int, float]]:
+        """(index, blended score) of the close spellings of ``query``, best first: the fuzzy
+        hits :meth:`resolve` and :meth:`suggest` choose from (score >= ``min_score``)."""
+        if not self._n or not isinstance(query, str) or limit < 1:
+            return []
+        ranks, scores = self._fuzzy(query, min_score)
+        return [
+            (int(self._order[r]), round(float(sc), 1))
+            for r, sc in zip(ranks[:limit].tolist(), scores[:limit].tolist(), strict=True)
+        ]
+
     def suggest(self, query: str, n: int = 5) -> list[int]:
         """ "Did you mean": up to ``n`` indices of names close to ``query``, best first.
 

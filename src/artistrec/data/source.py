@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -30,6 +31,28 @@ ENV_CACHE_DIR = "ARTISTREC_CACHE_DIR"
 ENV_URL = "ARTISTREC_DATA_URL"
 #: The smallest possible zip archive (an empty one) is 22 bytes; anything shorter is not a zip.
 MIN_ZIP_BYTES = 22
+
+
+#: URL schemes the download can open (urllib's openers).
+URL_SCHEMES = ("http", "https", "ftp", "file")
+
+
+def check_data_url(url: str, origin: str = "--url") -> str:
+    """``url`` when the download can open it, else :class:`DownloadError` naming ``origin``."""
+    text = str(url).strip()
+    parts = urllib.parse.urlsplit(text)
+    scheme = parts.scheme.lower()
+    example = "e.g. https://example.org/hetrec2011-lastfm-2k.zip or file:///path/to/data.zip"
+    if scheme not in URL_SCHEMES:
+        raise DownloadError(
+            f"{text!r} (given by {origin}) is not a download URL: it needs a scheme "
+            f"({', '.join(s + '://' for s in URL_SCHEMES)}), {example}"
+        )
+    if scheme != "file" and not parts.hostname:
+        raise DownloadError(f"{text!r} (given by {origin}) names no server: {example}")
+    if scheme == "file" and not parts.path:
+        raise DownloadError(f"{text!r} (given by {origin}) names no file: {example}")
+    return text
 
 
 def cache_dir() -> Path:
@@ -87,7 +110,12 @@ def download_dataset(
     wait (connect and every read). Any failure raises :class:`DownloadError` and leaves nothing
     behind in the cache but what was there before.
     """
-    url = url or os.environ.get(ENV_URL) or DEFAULT_URL
+    if url:
+        url = check_data_url(url)
+    elif os.environ.get(ENV_URL):
+        url = check_data_url(os.environ[ENV_URL], f"${ENV_URL}")
+    else:
+        url = DEFAULT_URL
     root = Path(dest_root) if dest_root is not None else cache_dir()
     target = root / DATASET_NAME
     if is_complete(target):

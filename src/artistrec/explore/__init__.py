@@ -13,6 +13,7 @@ from __future__ import annotations
 from artistrec.explore.benchmarks import (
     ENV_RESULTS_DIR,
     benchmark_dirs,
+    benchmark_means,
     benchmark_metric,
     benchmark_table,
     load_benchmark_summaries,
@@ -32,9 +33,12 @@ from artistrec.explore.data_stats import (
     user_activity,
 )
 from artistrec.explore.embeddings import (
+    cached_embedding_map,
     embedding_map,
     embedding_norms,
+    has_cached_map,
     item_embeddings,
+    map_cache_path,
     norm_listener_correlation,
 )
 from artistrec.explore.training import seed_mf_variant_curves, training_curves
@@ -45,10 +49,14 @@ __all__ = [
     "artist_popularity",
     "benchmark_dirs",
     "benchmark_metric",
+    "benchmark_means",
     "benchmark_table",
     "dataset_stats",
+    "cached_embedding_map",
     "embedding_map",
     "embedding_norms",
+    "has_cached_map",
+    "map_cache_path",
     "histogram",
     "item_embeddings",
     "load_benchmark_summaries",

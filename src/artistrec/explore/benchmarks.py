@@ -132,6 +132,19 @@ def benchmark_table(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def benchmark_means(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per model (and N revealed) with the mean of each :data:`TABLE_COLUMNS` metric as
+    a number (sortable; the spread is in the summary's ``*_std`` columns)."""
+    keys = [c for c in ("model", "n_revealed") if c in summary and summary[c].notna().any()]
+    out = summary[keys].copy()
+    if "n_revealed" in out:
+        out["n_revealed"] = out["n_revealed"].astype("Int64")
+    for metric in TABLE_COLUMNS:
+        if f"{metric}_mean" in summary:
+            out[metric] = summary[f"{metric}_mean"].astype(float)
+    return out.reset_index(drop=True)
+
+
 def summary_metrics(summary: pd.DataFrame) -> list[str]:
     """Metric names with a ``<name>_mean`` column, in the file's order."""
     return [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]

@@ -97,10 +97,12 @@ class SparkUnavailableError(RuntimeError):
 
 
 # ----------------------------------------------------------------------------- environment
-def check_master(master: str, timeout: float = 5.0) -> str:
-    """Validate a Spark master URL; for ``spark://host:port`` also check the port answers.
+def parse_master(master: str) -> tuple[str, list[tuple[str, str, int]]]:
+    """Check the form of a Spark master URL, without contacting anything.
 
-    Accepted: ``local``, ``local[N]``, ``local[*]``, ``local[N,F]``, ``local-cluster[N,C,M]``,
+    Returns the stripped master and, for ``spark://host:port[,host:port...]``, its
+    ``(host:port, host, port)`` addresses (empty for the other forms). Accepted: ``local``,
+    ``local[N]``, ``local[*]``, ``local[N,F]``, ``local-cluster[N,C,M]``,
     ``spark://host:port[,host:port...]``, ``yarn`` and ``k8s://...``.
     """
     if not isinstance(master, str) or not master.strip():
@@ -109,9 +111,9 @@ def check_master(master: str, timeout: float = 5.0) -> str:
         )
     master = master.strip()
     if _LOCAL.match(master) or _LOCAL_CLUSTER.match(master) or master == "yarn":
-        return master
+        return master, []
     if master.startswith("k8s://") and len(master) > len("k8s://"):
-        return master
+        return master, []
     m = _STANDALONE.match(master)
     if m is None:
         raise SparkUnavailableError(
@@ -126,6 +128,15 @@ def check_master(master: str, timeout: float = 5.0) -> str:
                 f"{master!r}: {part!r} is not host:port (e.g. spark://spark-master:7077)"
             )
         addresses.append((part, hp.group("host").strip("[]"), int(hp.group("port"))))
+    return master, addresses
+
+
+def check_master(master: str, timeout: float = 5.0) -> str:
+    """Validate a Spark master URL (:func:`parse_master`); for ``spark://host:port`` also check
+    that the port answers."""
+    master, addresses = parse_master(master)
+    if not addresses:
+        return master
     failures = []
     for part, host, port in addresses:  # one answering master is enough (standby masters)
         try:

@@ -114,6 +114,10 @@ class RecommenderService:
         """Close artist names for a misspelt ``query``."""
         return self.catalogue.suggest(query, n)
 
+    def did_you_mean(self, query: str, n: int = 5) -> list[ArtistHit]:
+        """Artists with a name close to ``query`` when it names no artist itself (else none)."""
+        return self.catalogue.did_you_mean(query, n)
+
     def resolve_artist(self, name_or_id: str | int) -> int:
         """The ORIGINAL artist id of a name or id (:class:`UnknownArtistError` with suggestions)."""
         return self.catalogue.resolve_name(name_or_id)

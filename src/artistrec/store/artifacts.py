@@ -93,6 +93,26 @@ def save_artifact(
     return path
 
 
+def check_artifact_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` when it is an existing file in the artifact's container format (a zip archive,
+    as every ``.npz`` is), else :class:`ArtifactError` in one sentence. Cheap: reads no arrays."""
+    path = Path(path)
+    if not path.exists():
+        raise ArtifactError(f"model artifact not found: {path}")
+    if not path.is_file():
+        raise ArtifactError(f"{path} is a folder, not a model artifact file")
+    try:
+        is_zip = zipfile.is_zipfile(path)
+    except OSError as exc:
+        raise ArtifactError(f"cannot read model artifact {path}: {exc.strerror or exc}") from exc
+    if not is_zip:
+        raise ArtifactError(
+            f"{path} is not a valid artistrec model artifact (artifacts are the .npz files "
+            "`artistrec train` writes)"
+        )
+    return path
+
+
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Only the JSON metadata of an artifact."""
     return load_artifact(path, meta_only=True)[0]
@@ -102,9 +122,7 @@ def load_artifact(
     path: str | os.PathLike[str], meta_only: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read (meta, state) from an artifact; raises :class:`ArtifactError` on any problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise ArtifactError(f"model artifact not found: {path}")
+    path = check_artifact_file(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             if "__meta__" not in z.files:
@@ -136,5 +154,15 @@ def load_artifact(
         zipfile.BadZipFile,
         json.JSONDecodeError,
     ) as exc:
-        raise ArtifactError(f"model artifact {path} is corrupt or unreadable: {exc}") from exc
+        # numpy's own words would suggest pickle (an object array, or a file it cannot place):
+        # never invite unsafe loading, name the problem instead
+        reason = (
+            "it holds object data, which artistrec never writes or reads"
+            if "pickle" in str(exc)
+            else str(exc)
+        )
+        raise ArtifactError(
+            f"{path} is not a valid artistrec model artifact ({reason}); retrain it with "
+            "`artistrec train`"
+        ) from exc
     return meta, state

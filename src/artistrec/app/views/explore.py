@@ -78,57 +78,80 @@ cols[0].metric("Listeners (users)", f"{stats['users']:,}")
 cols[1].metric("Artists", f"{stats['artists']:,}")
 cols[2].metric("User-artist pairs", f"{stats['user_artist_pairs']:,}")
 cols[3].metric("Total plays", f"{stats['total_plays']:,.0f}")
+#: Shown instead of a number or chart a data set has no data for.
+ABSENT = "not in this data set"
 cols = st.columns(4)
-cols[0].metric("Tags", f"{stats['tags']:,}")
-cols[1].metric("Tag assignments", f"{stats['tag_assignments']:,}")
-cols[2].metric("Friend relations", f"{stats['friend_relations']:,}")
+cols[0].metric(
+    "Tags", f"{stats['tags']:,}" if ds.has_tags else "—", help=None if ds.has_tags else ABSENT
+)
+cols[1].metric(
+    "Tag assignments",
+    f"{stats['tag_assignments']:,}" if ds.has_tags else "—",
+    help=None if ds.has_tags else ABSENT,
+)
+cols[2].metric(
+    "Friend relations",
+    f"{stats['friend_relations']:,}" if ds.has_friends else "—",
+    help=None if ds.has_friends else ABSENT,
+)
 cols[3].metric("Matrix density", f"{stats['density']:.3%}")
+friends_note = (
+    f" · median friends per user: {stats['median_friends_per_user']:.0f}" if ds.has_friends else ""
+)
 st.caption(
     f"Median artists per user: {stats['median_artists_per_user']:.0f} · median listeners per "
     f"artist: {stats['median_listeners_per_artist']:.0f} · artists with a single listener: "
-    f"{stats['share_artists_one_listener']:.1%} · median friends per user: "
-    f"{stats['median_friends_per_user']:.0f}"
+    f"{stats['share_artists_one_listener']:.1%}{friends_note}"
 )
+if not (ds.has_tags and ds.has_friends):
+    absent = [part for part, has in (("tags", ds.has_tags), ("friends", ds.has_friends)) if not has]
+    st.info(
+        f"This data set ({ds.format}) has no {' and no '.join(absent)}: the charts of "
+        f"{' and '.join(absent)} are not available. The HetRec 2011 data set has both."
+    )
 
 tab_tags, tab_users, tab_artists, tab_friends = st.tabs(["Tags", "Users", "Artists", "Friends"])
 
 with tab_tags:
-    tag_freq: pd.DataFrame = agg["tag_freq"]
-    c1, c2 = st.columns(2, gap="large")
-    c1.altair_chart(
-        bar(tag_freq.head(25), "assignments", "tag", "Top 25 tags", "assignments").properties(
-            height=560
-        ),
-        width="stretch",
-    )
-    line = (
-        alt.Chart(tag_freq)
-        .mark_line(point=False)
-        .encode(
-            x=alt.X("rank:Q", title="tag rank"),
-            tooltip=["rank:Q", "tag:N", alt.Tooltip("assignments:Q", format=",")],
+    if not ds.has_tags:
+        st.info("This data set has no tags, so there is nothing to chart here.")
+    else:
+        tag_freq: pd.DataFrame = agg["tag_freq"]
+        c1, c2 = st.columns(2, gap="large")
+        c1.altair_chart(
+            bar(tag_freq.head(25), "assignments", "tag", "Top 25 tags", "assignments").properties(
+                height=560
+            ),
+            width="stretch",
         )
-        .properties(height=210)
-    )
-    c2.altair_chart(
-        line.encode(y=alt.Y("assignments:Q", title="assignments"))
-        .properties(title="Tag frequency by rank (linear)")
-        .interactive(),
-        width="stretch",
-    )
-    c2.altair_chart(
-        line.encode(
-            x=alt.X("rank:Q", title="tag rank (log)", scale=alt.Scale(type="log")),
-            y=alt.Y("assignments:Q", title="assignments (log)", scale=alt.Scale(type="log")),
+        line = (
+            alt.Chart(tag_freq)
+            .mark_line(point=False)
+            .encode(
+                x=alt.X("rank:Q", title="tag rank"),
+                tooltip=["rank:Q", "tag:N", alt.Tooltip("assignments:Q", format=",")],
+            )
+            .properties(height=210)
         )
-        .properties(title="Tag frequency by rank (log-log)")
-        .interactive(),
-        width="stretch",
-    )
-    c2.caption(
-        f"{len(tag_freq):,} tags are used at least once. A few are used thousands of times, most "
-        "only once or twice: the log-log curve is close to a straight line (a power law)."
-    )
+        c2.altair_chart(
+            line.encode(y=alt.Y("assignments:Q", title="assignments"))
+            .properties(title="Tag frequency by rank (linear)")
+            .interactive(),
+            width="stretch",
+        )
+        c2.altair_chart(
+            line.encode(
+                x=alt.X("rank:Q", title="tag rank (log)", scale=alt.Scale(type="log")),
+                y=alt.Y("assignments:Q", title="assignments (log)", scale=alt.Scale(type="log")),
+            )
+            .properties(title="Tag frequency by rank (log-log)")
+            .interactive(),
+            width="stretch",
+        )
+        c2.caption(
+            f"{len(tag_freq):,} tags are used at least once. A few are used thousands of times, most "
+            "only once or twice: the log-log curve is close to a straight line (a power law)."
+        )
 
 with tab_users:
     c1, c2 = st.columns(2)
@@ -161,8 +184,11 @@ with tab_artists:
     )
 
 with tab_friends:
-    st.altair_chart(hist(agg["friends_hist"], "Friends per user", "friends"), width="stretch")
-    st.caption(
-        "Friend links are symmetric. Users without any friend: "
-        f"{int((agg['users']['friends'] == 0).sum()):,}."
-    )
+    if not ds.has_friends:
+        st.info("This data set has no friend links, so there is nothing to chart here.")
+    else:
+        st.altair_chart(hist(agg["friends_hist"], "Friends per user", "friends"), width="stretch")
+        st.caption(
+            "Friend links are symmetric. Users without any friend: "
+            f"{int((agg['users']['friends'] == 0).sum()):,}."
+        )

@@ -31,11 +31,39 @@ def _variant_curves(fingerprint: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _embedding_map(fingerprint: str, model_name: str, n: int) -> pd.DataFrame:
-    """t-SNE map, computed once per (data set, model, n) for the whole process."""
+def _embedding_map(fingerprint: str, model_name: str, artifact: str, n: int) -> pd.DataFrame:
+    """t-SNE map, computed once per trained model (kept beside its artifact) and n."""
     emb = explore.item_embeddings(svc.model(model_name))
-    return explore.embedding_map(ds, emb, n=n, seed=0)
+    return explore.cached_embedding_map(ds, emb, artifact, n=n, seed=0)
 
+
+#: The benchmark table's columns: short labels and three decimals, so that every column fits
+#: the page (the spread over runs is in the chart's error bars and under "All columns").
+_MEAN_HELP = "mean over runs (the spread is in the chart and under All columns)"
+TABLE_CONFIG = {
+    "model": st.column_config.TextColumn("model", width=125),
+    "n_revealed": st.column_config.NumberColumn(
+        "N", width=36, help="Artists revealed per new user."
+    ),
+    **{
+        metric: st.column_config.NumberColumn(label, format="%.3f", help=f"{what}: {_MEAN_HELP}")
+        for metric, label, what in [
+            ("ndcg", "NDCG", "NDCG@K"),
+            ("recall", "recall", "recall@K"),
+            ("precision", "prec.", "precision@K"),
+            ("map", "MAP", "MAP@K"),
+            ("hit_rate", "hits", "hit rate@K (a held-out artist in the top K)"),
+            ("coverage", "cover.", "catalogue coverage of the top-K lists"),
+            ("novelty", "novelty", "novelty (mean self-information of recommended artists)"),
+        ]
+    },
+    "train_s": st.column_config.NumberColumn(
+        "fit s", format="%.1f", help="Seconds to fit, mean over runs."
+    ),
+    "latency_median_ms": st.column_config.NumberColumn(
+        "ms", format="%.2f", help="Median time of one new-user request, in milliseconds."
+    ),
+}
 
 #: Distinct colours for the named genres; "other" and "untagged" stay grey.
 GENRE_COLOURS = [
@@ -115,7 +143,12 @@ else:
             )
             height = 28 * len(long) + 40
             st.altair_chart((bars + errs).properties(height=height), width="stretch")
-            st.dataframe(explore.benchmark_table(summary), hide_index=True, width="stretch")
+            st.dataframe(
+                explore.benchmark_means(summary),
+                hide_index=True,
+                width="stretch",
+                column_config=TABLE_CONFIG,
+            )
             with st.expander("All columns"):
                 st.dataframe(summary.drop(columns=["source"]), hide_index=True, width="stretch")
             st.caption("From " + ", ".join(dict.fromkeys(summary["source"])))
@@ -124,7 +157,10 @@ else:
 st.header("Training curves of seed-mf")
 st.caption(
     "seed-mf re-implements the original student project's matrix factorisation: mean squared "
-    "error on the observed 1-5 levels, fitted by gradient descent."
+    "error on the observed 1-5 levels, fitted by gradient descent. It serves the original's "
+    "regularised variant (L2 on the factors + gravity, a pull of every unobserved prediction "
+    "towards 0); the plain variant (l2=0, gravity=0) fits the observed levels only and ranks "
+    "close to at random."
 )
 
 
@@ -222,12 +258,17 @@ st.subheader("2-D map (t-SNE)")
 st.caption(
     "Each point is an artist; nearby points have similar embeddings. Colour = the artist's most "
     "assigned tag among the ten most used tags. Hover for names, scroll to zoom."
+    if ds.has_tags
+    else "Each point is an artist; nearby points have similar embeddings. This data set has no "
+    "tags, so the points are not coloured by genre. Hover for names, scroll to zoom."
 )
 map_key = f"map_{emb_model}_{n_map}"
-if st.button("Draw the map", key="draw_map", type="primary") or st.session_state.get(map_key):
+artifact = svc.model_info(emb_model)["artifact"]
+drawn = explore.has_cached_map(ds, artifact, n_map) or st.session_state.get(map_key)
+if st.button("Draw the map", key="draw_map", type="primary", disabled=bool(drawn)) or drawn:
     st.session_state[map_key] = True
-    with st.spinner(f"Running t-SNE on {n_map:,} artists (once per model; about half a minute)…"):
-        points = _embedding_map(ds.fingerprint, emb_model, n_map)
+    with st.spinner(f"Running t-SNE on {n_map:,} artists (once per trained model)…"):
+        points = _embedding_map(ds.fingerprint, emb_model, artifact, n_map)
     st.altair_chart(
         alt.Chart(points)
         .mark_circle(size=28, opacity=0.75)
@@ -242,7 +283,10 @@ if st.button("Draw the map", key="draw_map", type="primary") or st.session_state
         width="stretch",
     )
 else:
-    st.caption("t-SNE takes a while the first time, so it runs on demand.")
+    st.caption(
+        "t-SNE takes a few seconds, so it runs on demand; the map is then kept with the model "
+        "and shown at once from then on."
+    )
 
 st.subheader("Embedding norm vs number of listeners")
 norms = explore.embedding_norms(ds, emb)

@@ -18,6 +18,7 @@ from artistrec.app.common import (
     md,
     model_choice,
     recommendations_frame,
+    tags_note,
 )
 from artistrec.app.views.history import history_exclusions, history_panel
 from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
@@ -29,6 +30,10 @@ from artistrec.store.profiles import (
 )
 
 SEARCH_LIMIT = 8
+#: Session key of the "Save / load profile" panel's open state (kept open after save / load).
+PROFILE_PANEL = "profile_panel"
+#: "Did you mean" names offered for a query that names no artist.
+DID_YOU_MEAN = 3
 
 svc = get_service()
 ss = st.session_state
@@ -46,11 +51,6 @@ def add_artist(artist_id: int, name: str, level: int = DEFAULT_LEVEL) -> None:
     picked[int(artist_id)] = name
     ss[_level_key(artist_id)] = level
     hidden.pop(int(artist_id), None)
-
-
-def add_by_name(name: str) -> None:
-    artist_id = svc.resolve_artist(name)
-    add_artist(artist_id, svc.artist_info(artist_id)["name"])
 
 
 def remove_artist(artist_id: int) -> None:
@@ -94,6 +94,7 @@ def _profile_error(exc: Exception) -> str:
 
 def save_profile() -> None:
     """Store the current ratings: a new profile, or the given one when id and token are set."""
+    ss[PROFILE_PANEL] = True  # the answer is shown in the panel: keep it open
     ratings = {a: int(ss.get(_level_key(a), DEFAULT_LEVEL)) for a in picked}
     ratings.update({a: 0 for a in hidden if a not in ratings})  # "not interested" = level 0
     profile_id = ss.get("profile_id", "").strip() or None
@@ -115,6 +116,7 @@ def save_profile() -> None:
 
 def load_profile() -> None:
     """Replace the current ratings with those of the stored profile whose id is entered."""
+    ss[PROFILE_PANEL] = True
     profile_id = ss.get("profile_id", "").strip()
     if not profile_id:
         ss["profile_msg"] = ("error", "Enter the id of a saved profile to load it.")
@@ -156,12 +158,18 @@ with st.sidebar:
         persist_state="session",
         help="0 = the model's best matches; higher values favour lesser-known artists.",
     )
-    if hidden:
-        st.caption(
-            f"Not interested in {len(hidden)} artist(s): " + ", ".join(map(md, hidden.values()))
-        )
-        st.button("Show them again", on_click=unhide_all, key="unhide")
-    with st.expander("Save / load profile", icon=":material/save:"):
+    # The "not interested" block comes and goes; it lives in a container that is always there,
+    # so the panel below keeps its place in the page and Streamlit never re-creates it
+    # (a re-created expander opens collapsed, hiding the message the person just caused).
+    with st.container():
+        if hidden:
+            st.caption(
+                f"Not interested in {len(hidden)} artist(s): " + ", ".join(map(md, hidden.values()))
+            )
+            st.button("Show them again", on_click=unhide_all, key="unhide")
+    with st.expander(
+        "Save / load profile", icon=":material/save:", key=PROFILE_PANEL, on_change="rerun"
+    ):
         st.caption(
             "Save your ratings to come back to them later (or use them from the HTTP API). "
             "To update a saved profile, enter its id and owner token and save again."
@@ -202,42 +210,40 @@ with left:
         "Search the catalogue",
         key="search",
         max_chars=MAX_QUERY_CHARS,
-        placeholder="Type part of a name (e.g. radiohead, björk) and press Enter",
-        help="Ignores case and accents; the most listened artists come first.",
+        placeholder="e.g. radiohead, björk",
+        help="Type part of a name and press Enter. Case, accents and punctuation are ignored, "
+        "names in other scripts are found by their Latin spelling too (e.g. ariya for Ария), "
+        "and the most listened artists come first.",
     )
     if query.strip():
         try:
             hits = svc.search_artists(query, limit=SEARCH_LIMIT)
+            # a near miss ("eminen") gets "did you mean", whether or not the search found hits
+            suggestions = svc.did_you_mean(query, n=DID_YOU_MEAN)
         except InvalidRequestError as exc:
             st.error(str(exc))
-            hits = []
-        else:
-            if hits:
-                st.caption(f"Artists matching “{md(query.strip())}” — click to add:")
-                for hit in hits:
-                    added = hit.id in picked
-                    st.button(
-                        f"{md(hit.name)} · {hit.listeners:,} listener{'s' if hit.listeners != 1 else ''}",
-                        key=f"add_{hit.id}",
-                        on_click=add_artist,
-                        args=(hit.id, hit.name),
-                        disabled=added,
-                        icon=":material/check:" if added else ":material/add:",
-                        width="stretch",
-                    )
-            else:
-                st.warning(f"No artist matches “{md(query.strip())}”.")
-                suggestions = svc.suggest_names(query)
-                if suggestions:
-                    st.caption("Did you mean:")
-                    for name in suggestions:
-                        st.button(
-                            md(name),
-                            icon=":material/add:",
-                            key=f"suggest_{name}",
-                            on_click=add_by_name,
-                            args=(name,),
-                        )
+            hits, suggestions = [], []
+        if not hits:
+            st.warning(f"No artist matches “{md(query.strip())}”.")
+        if suggestions:
+            st.caption("Did you mean:")
+        shown = {h.id for h in suggestions}
+        others = [h for h in hits if h.id not in shown]
+        for prefix, group in (("suggest", suggestions), ("add", others)):
+            if prefix == "add" and others:
+                what = "Other artists matching" if suggestions else "Artists matching"
+                st.caption(f"{what} “{md(query.strip())}” — click to add:")
+            for hit in group:
+                added = hit.id in picked
+                st.button(
+                    f"{md(hit.name)} · {hit.listeners:,} listener{'s' if hit.listeners != 1 else ''}",
+                    key=f"{prefix}_{hit.id}",
+                    on_click=add_artist,
+                    args=(hit.id, hit.name),
+                    disabled=added,
+                    icon=":material/check:" if added else ":material/add:",
+                    width="stretch",
+                )
 
     history_panel(svc, add_artist, remove_artist)
 
@@ -318,5 +324,6 @@ with right:
             on_click="ignore",
         )
         card_grid(recs, columns=3, action=action)
+        tags_note()
     else:
         st.warning("No artist left to recommend with these settings.")

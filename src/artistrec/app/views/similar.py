@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from artistrec.app.common import card_grid, get_model, get_service, md, model_choice
+from artistrec.app.common import (
+    card_grid,
+    get_model,
+    get_service,
+    md,
+    model_choice,
+    tags_note,
+)
 from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
 
 svc = get_service()
@@ -29,19 +36,26 @@ query = st.text_input(
     "Search the catalogue",
     key="sim_search",
     max_chars=MAX_QUERY_CHARS,
-    placeholder="Type part of a name and press Enter (empty = the most listened artists)",
-    help="Ignores case and accents; the most listened artists come first.",
+    placeholder="e.g. radiohead, björk",
+    help="Type part of a name and press Enter; empty lists the most listened artists. Case, "
+    "accents and punctuation are ignored, and names in other scripts are found by their "
+    "Latin spelling too (e.g. ariya for Ария).",
 )
 try:
     hits = svc.search_artists(query, limit=50)
+    suggestions = svc.did_you_mean(query) if query.strip() else []
 except InvalidRequestError as exc:
     st.error(str(exc))
     st.stop()
+if suggestions:  # a near miss: the closest names first in the list below
+    st.caption(
+        f"No artist is named “{md(query.strip())}”. Did you mean: "
+        + ", ".join(md(h.name) for h in suggestions)
+        + "?"
+    )
+    hits = suggestions + [h for h in hits if h.id not in {s.id for s in suggestions}]
 if not hits:
     st.warning(f"No artist matches “{md(query.strip())}”.")
-    suggestions = svc.suggest_names(query)
-    if suggestions:
-        st.caption("Did you mean: " + ", ".join(map(md, suggestions)) + "?")
     st.stop()
 
 by_id = {h.id: h for h in hits}
@@ -56,7 +70,8 @@ artist_id = st.selectbox(
 info = svc.artist_info(artist_id)
 tags = " ".join(f":gray-badge[{md(t)}]" for t in info["tags"]) or "no tags"
 link = f"[{md(info['name'])}](<{info['url']}>)" if info["url"] else md(info["name"])
-st.markdown(f"**{link}** · {info['listeners']:,} listeners  \n{tags}")
+tag_line = f"  \n{tags}" if svc.dataset.has_tags else ""
+st.markdown(f"**{link}** · {info['listeners']:,} listeners{tag_line}")
 
 if get_model(svc, model_name) is None:
     st.stop()
@@ -69,3 +84,4 @@ except (InvalidRequestError, UnknownArtistError) as exc:
 st.subheader(f"Artists similar to {md(info['name'])}")
 st.caption(f"{len(recs)} nearest neighbours by {measure} similarity under model “{model_name}”.")
 card_grid(recs, columns=4, score_label=measure)
+tags_note()
