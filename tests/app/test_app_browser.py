@@ -225,6 +225,8 @@ def test_nothing_is_cut_off(app_server, page) -> None:
             page.get_by_role("link", name=link).click()
             page.get_by_text("Artists similar to").first.wait_for()
             wait_idle(page)
+        # the page's script may still be drawing the column with the search box
+        page.locator("input[placeholder]").first.wait_for()
         fits = dict(page.locator("input[placeholder]").evaluate_all(_PLACEHOLDER_FITS))
         assert fits and all(fits.values()), f"{link}: placeholders cut off: {fits}"
     page.get_by_role("link", name="Models").click()
