@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from model_extras import missing_extras
 
 import artistrec
 from artistrec.data import Dataset
@@ -20,8 +21,14 @@ from artistrec.data.scale import to_levels
 from artistrec.models.base import NotFittedError, Recommender
 from artistrec.store.artifacts import ArtifactError
 
-#: Every registered model family ("default" is an alias of one of them).
-MODEL_NAMES = [name for name in artistrec.available_models() if name != "default"]
+#: Every registered model family ("default" is an alias of one of them); a model whose optional
+#: extra (e.g. PyTorch) is not installed is skipped with the reason.
+MODEL_NAMES = [
+    pytest.param(name, marks=pytest.mark.skipif(bool(why), reason=why or ""))
+    for name in artistrec.available_models()
+    if name != "default"
+    for why in [missing_extras(name)]
+]
 
 pytestmark = pytest.mark.parametrize("name", MODEL_NAMES)
 

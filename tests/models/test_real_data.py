@@ -6,12 +6,18 @@ import time
 from collections.abc import Callable
 
 import pytest
+from model_extras import missing_extras
 
 import artistrec
 from artistrec.data import Dataset
 from artistrec.models.base import Recommender
 
-MODEL_NAMES = [n for n in artistrec.available_models() if n not in ("default", "popularity")]
+MODEL_NAMES = [
+    pytest.param(n, marks=pytest.mark.skipif(bool(why), reason=why or ""))
+    for n in artistrec.available_models()
+    if n not in ("default", "popularity")
+    for why in [missing_extras(n)]
+]
 
 #: Models kept as faithful reproductions of a weak reference, not to win: they must train in
 #: time, but are not required to beat popularity on the real data.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -248,21 +247,24 @@ class _Trainer:
         if d.pair_user.size == 0:
             return float("nan")
         self.net.train()
-        cand, target = np.unique(d.pair_artist, return_inverse=True)
+        # in-batch negatives: every target of the batch is a candidate for every pair, with its
+        # duplicates (the logQ correction assumes draws with replacement, Yi et al. 2019)
+        cand, inv = np.unique(d.pair_artist, return_inverse=True)
         need = np.union1d(d.revealed[d.mask], cand)
         content = self._content(need)
         users = self._user_vectors(d, need, content)
-        cand_t = torch.from_numpy(cand)
-        items = self.net.items(
-            content[torch.from_numpy(np.searchsorted(need, cand))], self.vocab[cand_t]
-        )
+        rows = torch.from_numpy(np.searchsorted(need, cand))
+        items = self.net.items(content[rows], self.vocab[torch.from_numpy(cand)])
+        items = items[torch.from_numpy(inv)]
         logits = users[torch.from_numpy(d.pair_user)] @ items[:, :-1].T + items[:, -1]
-        logits = logits - self.log_q[torch.from_numpy(self.cat_pos[cand])]
-        # remove accidental hits: another artist of the same user is no negative for this one
+        logits = logits - self.log_q[torch.from_numpy(self.cat_pos[d.pair_artist])]
+        # remove accidental hits: the user's own artists (other than this pair's column) are
+        # no negatives, including other users' draws of the same target artist
         profile = self.data.levels[d.users][:, cand].toarray() > 0
-        hit = profile[d.pair_user]
-        hit[np.arange(target.size), target] = False
+        hit = profile[d.pair_user][:, inv]
+        np.fill_diagonal(hit, False)
         logits = logits.masked_fill(torch.from_numpy(hit), float("-inf"))
+        target = np.arange(d.pair_artist.size)
         loss = nn.functional.cross_entropy(logits, torch.from_numpy(target.astype(np.int64)))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

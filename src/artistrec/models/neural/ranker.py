@@ -1,0 +1,271 @@
+"""The original project's ranking model as a reusable ranker: an MLP over (query, candidate) features.
+
+A stage-2 ranker orders the candidates retrieved for one query (a known user or a new user's
+ratings) from one feature vector per (query, candidate). :class:`MLPRanker` has a LightGBM-like
+interface so a pipeline can swap it with ``lightgbm.LGBMRanker``:
+
+    ranker = MLPRanker(objective="listnet").fit(X, y, groups, X_val=Xv, y_val=yv, groups_val=gv)
+    scores = ranker.predict(X_new)                      # float32 (n,), higher = better
+    state = ranker.state()                              # numpy arrays for an npz artifact
+    same = MLPRanker.from_state(state)                  # numpy only, no torch
+
+Rows of one query are contiguous and ``groups`` holds the size of each query's block (as
+LightGBM's ``group``). Features are standardised inside (mean and scale learned on the training
+rows, clipped at +-5 standard deviations); a missing value (NaN or +-inf) becomes the column mean
+plus a 0/1 "missing" indicator for every column that had missing values in training.
+
+Objectives (``objective``):
+
+- ``"rmse"``: pointwise squared error on ``y``, the original's choice; its target was the
+  per-user min-max-normalised listen weight (:func:`minmax_per_group` computes it);
+- ``"listnet"``: listwise softmax cross-entropy (ListNet's top-one probability, Cao et al. 2007;
+  TF-Ranking's ``SoftmaxLoss``): per query, the target distribution is ``y / sum(y)`` (labels
+  must be >= 0; queries without a positive label carry no signal and are skipped);
+- ``"ranknet"``: pairwise logistic loss over every pair of one query's candidates with different
+  labels (RankNet, Burges et al. 2005).
+
+Training (PyTorch, the ``neural`` extra) uses AdamW, gradient clipping, a fixed seed and early
+stopping on NDCG@10 of the validation queries (``X_val``..., or a ``validation_fraction`` of the
+training queries); prediction is a numpy forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from artistrec.models.neural import require_torch
+from artistrec.models.neural.numpy_nn import (
+    check_mlp,
+    mlp_forward,
+    nan_standardizer,
+    standardize,
+)
+
+OBJECTIVES: tuple[str, ...] = ("rmse", "listnet", "ranknet")
+
+#: Columns of ``MLPRanker.history_``: per epoch, the mean training loss and validation NDCG@10.
+HISTORY_COLUMNS: tuple[str, ...] = ("epoch", "train_loss", "valid_ndcg")
+
+
+def check_groups(groups: npt.ArrayLike, n_rows: int, name: str = "groups") -> np.ndarray:
+    """Validate LightGBM-style query sizes (positive integers summing to ``n_rows``)."""
+    g = np.asarray(groups)
+    if g.ndim != 1 or (g.size and not np.issubdtype(g.dtype, np.integer)):
+        raise ValueError(f"{name} must be a 1-D array of integer query sizes")
+    g = g.astype(np.int64)
+    if g.size and g.min() < 1:
+        raise ValueError(f"{name} must be positive sizes, got {int(g.min())}")
+    if int(g.sum()) != n_rows:
+        raise ValueError(f"{name} sum to {int(g.sum())} rows but X has {n_rows}")
+    return g
+
+
+def minmax_per_group(values: npt.ArrayLike, groups: npt.ArrayLike) -> np.ndarray:
+    """``values`` scaled to [0, 1] inside each query (the original's target: the per-user
+    min-max-normalised listen weight). A query whose values are all equal gets 0 everywhere."""
+    v = np.asarray(values, dtype=np.float64)
+    g = check_groups(groups, v.size)
+    if v.size == 0:
+        return np.zeros(0, np.float32)
+    starts = np.concatenate([[0], np.cumsum(g)[:-1]])
+    lo = np.repeat(np.minimum.reduceat(v, starts), g)
+    hi = np.repeat(np.maximum.reduceat(v, starts), g)
+    span = hi - lo
+    return np.where(span > 0, (v - lo) / np.where(span > 0, span, 1.0), 0.0).astype(np.float32)
+
+
+def ndcg_at(scores: np.ndarray, y: np.ndarray, groups: np.ndarray, k: int = 10) -> float:
+    """Mean NDCG@k over queries with a positive label (gain = label, discount 1/log2(rank+1);
+    ties in ``scores`` broken by position, so a constant scorer is not rewarded)."""
+    out = []
+    start = 0
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    for size in groups:  # one vectorised sort per query; queries are few (hundreds)
+        s, t = scores[start : start + size], y[start : start + size]
+        start += size
+        if not np.any(t > 0):
+            continue
+        top = np.lexsort((np.arange(size), -s))[:k]
+        ideal = np.sort(t)[::-1][:k]
+        out.append(float((t[top] * disc[: top.size]).sum() / (ideal * disc[: ideal.size]).sum()))
+    return float(np.mean(out)) if out else float("nan")
+
+
+class MLPRanker:
+    """An MLP ranker with a LightGBM-like ``fit``/``predict`` (module docstring)."""
+
+    def __init__(
+        self,
+        objective: str = "listnet",
+        hidden: Sequence[int] = (64, 32),
+        l2: float = 1e-4,
+        learning_rate: float = 0.003,
+        batch_size: int = 64,
+        iterations: int = 200,
+        patience: int = 15,
+        validation_fraction: float = 0.1,
+        random_state: int = 0,
+    ) -> None:
+        self.objective = objective
+        self.hidden = hidden
+        self.l2 = l2
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.iterations = iterations
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyper-parameters as given to ``__init__``."""
+        return {
+            "objective": self.objective,
+            "hidden": list(self.hidden),
+            "l2": self.l2,
+            "learning_rate": self.learning_rate,
+            "batch_size": self.batch_size,
+            "iterations": self.iterations,
+            "patience": self.patience,
+            "validation_fraction": self.validation_fraction,
+            "random_state": self.random_state,
+        }
+
+    def _check_params(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        hidden = list(self.hidden)
+        if any(
+            isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden
+        ):
+            raise ValueError(f"hidden must be positive layer widths, got {self.hidden!r}")
+        for key in ("batch_size", "iterations", "patience"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{key} must be a positive integer, got {value!r}")
+        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
+        if not (isinstance(self.l2, (int, float)) and self.l2 >= 0):
+            raise ValueError(f"l2 must be a non-negative number, got {self.l2!r}")
+        vf = self.validation_fraction
+        if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0 <= vf < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {vf!r}")
+
+    # --------------------------------------------------------------------------- fitting
+    def fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        groups: npt.ArrayLike,
+        X_val: npt.ArrayLike | None = None,
+        y_val: npt.ArrayLike | None = None,
+        groups_val: npt.ArrayLike | None = None,
+    ) -> Self:
+        """Train on feature rows ``X`` (n, d), labels ``y`` (n,) and query sizes ``groups``.
+
+        With ``X_val``/``y_val``/``groups_val``, early stopping watches their NDCG@10; otherwise
+        a ``validation_fraction`` of the training queries is held out for it (0: no early
+        stopping, ``iterations`` epochs).
+        """
+        self._check_params()
+        require_torch("MLPRanker")
+        X, y, groups = self._check_data(X, y, groups, "")
+        if X.shape[0] == 0:
+            raise ValueError("X has no rows to learn from")
+        if self.objective == "listnet" and np.any(y < 0):
+            raise ValueError("the listnet objective needs labels >= 0 (a distribution per query)")
+        val = None
+        if X_val is not None or y_val is not None or groups_val is not None:
+            if X_val is None or y_val is None or groups_val is None:
+                raise ValueError("give X_val, y_val and groups_val together")
+            val = self._check_data(X_val, y_val, groups_val, "_val")
+            if val[0].shape[1] != X.shape[1]:
+                raise ValueError(f"X_val has {val[0].shape[1]} features, X has {X.shape[1]}")
+        from artistrec.models.neural import ranker_net
+        from artistrec.models.neural.torch_utils import torch_session
+
+        self.n_features_ = int(X.shape[1])
+        self.mean_, self.scale_ = nan_standardizer(np.where(np.isfinite(X), X, np.nan))
+        self.nan_columns_ = np.flatnonzero((~np.isfinite(X)).any(axis=0)).astype(np.int64)
+        Z = self._transform(X)
+        Zv = (self._transform(val[0]), val[1], val[2]) if val is not None else None
+        with torch_session("MLPRanker", int(self.random_state), 1):
+            net, history = ranker_net.train(self, Z, y, groups, Zv)
+            self.layers_ = ranker_net.export(net)
+        self.history_ = history
+        return self
+
+    def _check_data(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, groups: npt.ArrayLike, suffix: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2:
+            raise ValueError(f"X{suffix} must be 2-D (rows, features), got shape {X.shape}")
+        y = np.asarray(y, dtype=np.float32)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y{suffix} must have one label per row of X{suffix} ({X.shape[0]})")
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"y{suffix} must be finite")
+        return X, y, check_groups(groups, X.shape[0], f"groups{suffix}")
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        """Standardised features with missing values at 0, plus the missing-value indicators."""
+        X = np.asarray(X, dtype=np.float32)
+        missing = ~np.isfinite(X[:, self.nan_columns_]) if self.nan_columns_.size else None
+        Z = standardize(np.where(np.isfinite(X), X, np.nan), self.mean_, self.scale_)
+        if missing is None:
+            return Z
+        return np.concatenate([Z, missing.astype(np.float32)], axis=1)
+
+    # --------------------------------------------------------------------------- predicting
+    def predict(self, X: npt.ArrayLike) -> np.ndarray:
+        """Scores (float32, one per row; higher ranks first), numpy only."""
+        if not hasattr(self, "layers_"):
+            raise RuntimeError("MLPRanker is not fitted; call fit(X, y, groups) first")
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != self.n_features_:
+            raise ValueError(f"X must have shape (n, {self.n_features_}), got {X.shape}")
+        return mlp_forward(self.layers_, "", self._transform(X))[:, 0].astype(np.float32)
+
+    # --------------------------------------------------------------------------- persistence
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted ranker as numpy arrays (for an npz artifact; no pickle, no torch)."""
+        if not hasattr(self, "layers_"):
+            raise RuntimeError("MLPRanker is not fitted; call fit(X, y, groups) first")
+        return {
+            "mean": self.mean_,
+            "scale": self.scale_,
+            "nan_columns": self.nan_columns_,
+            "objective": np.asarray(OBJECTIVES.index(self.objective), np.int64),
+            "history": self.history_,
+            **{f"layer.{k}": v for k, v in self.layers_.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> MLPRanker:
+        """A fitted ranker back from :meth:`state` (numpy only)."""
+        try:
+            mean = np.asarray(state["mean"], np.float32)
+            scale = np.asarray(state["scale"], np.float32)
+            nan_columns = np.asarray(state["nan_columns"], np.int64)
+            objective = OBJECTIVES[int(state["objective"])]
+            layers = {
+                k[6:]: np.asarray(v, np.float32) for k, v in state.items() if k.startswith("layer.")
+            }
+            n_features = int(mean.size)
+            if scale.shape != mean.shape or (nan_columns.size and nan_columns.max() >= n_features):
+                raise ValueError("standardisation arrays do not match")
+            if check_mlp(layers, "", n_features + nan_columns.size) != 1:
+                raise ValueError("the network must have one output")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"not a fitted MLPRanker state: {exc}") from exc
+        hidden = [layers[f"W{i}"].shape[1] for i in range(len(layers) // 2 - 1)]
+        ranker = cls(objective=objective, hidden=tuple(hidden))
+        ranker.mean_, ranker.scale_, ranker.nan_columns_ = mean, scale, nan_columns
+        ranker.n_features_ = n_features
+        ranker.layers_ = layers
+        ranker.history_ = np.asarray(state.get("history", np.zeros((0, 3))), np.float32)
+        return ranker

@@ -1,0 +1,22 @@
+"""Which registered models this environment can train (optional extras such as PyTorch)."""
+
+from __future__ import annotations
+
+import artistrec
+from artistrec.models.neural import TORCH_HINT, torch_available
+from artistrec.models.registry import model_class
+
+
+def missing_extras(name: str) -> str | None:
+    """Why model ``name`` cannot be trained here (an optional extra is not installed), or None."""
+    needs = getattr(model_class(name), "fit_requires", ())
+    if "torch" in needs and not torch_available():
+        return f"{name} needs PyTorch to train: {TORCH_HINT}"
+    return None
+
+
+#: Every registered model family ("default" is an alias of one of them).
+MODEL_NAMES = [name for name in artistrec.available_models() if name != "default"]
+
+#: The models this environment can train (the others' tests skip with ``missing_extras``).
+TRAINABLE = [name for name in MODEL_NAMES if missing_extras(name) is None]
