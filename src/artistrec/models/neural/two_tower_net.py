@@ -19,6 +19,9 @@ from artistrec.models.neural.numpy_nn import layer_arrays
 from artistrec.models.neural.torch_utils import EarlyStopping, linear_arrays, mlp, mlp_linears
 from artistrec.models.two_tower import HISTORY_COLUMNS
 
+#: Fewest training steps per epoch (see ``train``).
+MIN_STEPS = 6
+
 
 @dataclass(frozen=True)
 class TwoTowerInputs:
@@ -341,13 +344,16 @@ def train(
     train_draw = fixed_draws(data.levels, monitor, trainer.in_cat, cfg.new_user_share, seed + 1)
     stopper = EarlyStopping(cfg.patience)
     history = []
+    # on small data sets, smaller batches: an epoch is at least MIN_STEPS steps, so that early
+    # stopping's patience (in epochs) is a real amount of training
+    batch = max(1, min(cfg.batch_size, -(-fit_users.size // MIN_STEPS)))
     for epoch in range(1, cfg.iterations + 1):
         order = rng.permutation(fit_users)
         losses = []
-        for s in range(0, order.size, cfg.batch_size):
+        for s in range(0, order.size, batch):
             d = draw(
                 data.levels,
-                order[s : s + cfg.batch_size],
+                order[s : s + batch],
                 rng,
                 trainer.in_cat,
                 cfg.positives,

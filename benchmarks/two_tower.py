@@ -1,0 +1,242 @@
+"""Two-tower benchmarks: loss curves of a fit, and the original's top-k categorical accuracy.
+
+``curves``: fits ``two-tower`` on the whole data set (one fit per ``--seeds`` value), prints
+the fit time and best epoch, and writes every epoch's training loss, full-softmax NLL of
+training and validation users and validation NDCG@10 to ``OUT/loss_curves.csv`` and
+``OUT/loss_curves.png``.
+
+``topk``: the top-1/5/10/50/100 categorical accuracy of TFRS's FactorizedTopK
+(:mod:`artistrec.evaluation.topk_accuracy`) on held-out (user, artist) pairs of the same splits
+``artistrec evaluate`` uses: warm and RecBole (per ``--seeds``) and new users (``--folds`` of
+the 10-fold CV with seed 0, N = 3/5/10 revealed). Both the TFRS form (the whole catalogue is the
+corpus) and the filtered form (the user's training / revealed artists left out) are written to
+``OUT/topk_accuracy.csv`` (one row per model, protocol, split, N and form) and summarised (mean
+over splits) in ``OUT/topk_accuracy_summary.csv``.
+
+    python benchmarks/two_tower.py curves --seeds 0,1,2 --out benchmarks/results-two-tower
+    python benchmarks/two_tower.py topk --models two-tower,set-autoencoder,als,popularity \\
+        --seeds 0,1,2 --folds 0,1,2 --out benchmarks/results-two-tower
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+import artistrec
+from artistrec.data import Dataset
+from artistrec.evaluation.splits import new_user_kfold, recbole_split, warm_split
+from artistrec.evaluation.topk_accuracy import TOPK_KS, higher_counts
+from artistrec.models.base import Recommender
+from artistrec.models.two_tower import HISTORY_COLUMNS
+
+
+# ----------------------------------------------------------------------------- curves
+def curves(dataset: Dataset, seeds: Sequence[int], out: Path) -> pd.DataFrame:
+    """Fit on all the data once per seed; the per-epoch history of each fit."""
+    frames = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        model = artistrec.create_model("two-tower", random_state=seed).fit(dataset)
+        fit_s = time.perf_counter() - t0
+        hist = pd.DataFrame(model.history_, columns=list(HISTORY_COLUMNS))
+        hist["epoch"] = hist["epoch"].astype(int)
+        frames.append(hist.assign(seed=seed, fit_s=fit_s, best_epoch=model.best_epoch_))
+        print(
+            f"seed {seed}: fit {fit_s:.1f} s, {len(hist)} epochs, best epoch "
+            f"{model.best_epoch_} (valid NDCG@10 {hist['valid_ndcg'].max():.4f})",
+            flush=True,
+        )
+    table = pd.concat(frames, ignore_index=True)
+    table.to_csv(out / "loss_curves.csv", index=False)
+    _plot_curves(table, out / "loss_curves.png")
+    return table
+
+
+def _plot_curves(table: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    styles = {"train_loss": "-", "train_nll": "--", "valid_nll": ":"}
+    labels = {
+        "train_loss": "training loss (sampled softmax, logQ-corrected)",
+        "train_nll": "training users, full-softmax NLL",
+        "valid_nll": "validation users, full-softmax NLL",
+    }
+    for i, (seed, grp) in enumerate(table.groupby("seed")):
+        color = f"C{i}"
+        for col, style in styles.items():
+            ax1.plot(
+                grp["epoch"], grp[col], style, color=color, label=f"{labels[col]} (seed {seed})"
+            )
+        ax2.plot(grp["epoch"], grp["valid_ndcg"], color=color, label=f"seed {seed}")
+        best = int(grp["best_epoch"].iloc[0])
+        ax2.axvline(best, color=color, alpha=0.3)
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("loss (nats)")
+    ax1.set_title("two-tower: training and validation loss")
+    ax1.legend(fontsize=6)
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("NDCG@10")
+    ax2.set_title("validation NDCG@10 (vertical: restored best epoch)")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- top-k accuracy
+def _known_scores(model: Recommender, users: np.ndarray) -> np.ndarray:
+    """Every artist's score for known ``users`` through the public API (no exclusion)."""
+    n = model.n_items
+    items, vals = model.recommend(users, k=n, exclude_seen=False)
+    out = np.empty((users.size, n), np.float64)
+    np.put_along_axis(out, items, vals.astype(np.float64), axis=1)
+    return out
+
+
+def _new_scores(model: Recommender, ratings: dict[int, int]) -> np.ndarray:
+    n = model.n_items
+    items, vals = model.recommend_new_user(ratings, k=n, exclude_rated=False)
+    out = np.full(n, -np.inf)
+    out[items] = vals
+    return out
+
+
+def _accuracy(counts: np.ndarray) -> dict[str, float]:
+    row = {f"top_k_acc@{k}": float(np.mean(counts < k)) for k in TOPK_KS}
+    row["pairs"] = int(counts.size)
+    return row
+
+
+def _known_counts(
+    model: Recommender, test: sp.csr_matrix, exclude: sp.csr_matrix, chunk: int = 256
+) -> dict[str, np.ndarray]:
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    tfrs, filtered = [], []
+    for s in range(0, users.size, chunk):  # chunks of users keep the dense score block small
+        u = users[s : s + chunk]
+        scores = _known_scores(model, u)
+        tfrs.append(higher_counts(scores, test[u]))
+        filtered.append(higher_counts(scores, test[u], exclude[u]))
+    return {"tfrs": np.concatenate(tfrs), "filtered": np.concatenate(filtered)}
+
+
+def topk(
+    dataset: Dataset,
+    models: Sequence[str],
+    seeds: Sequence[int],
+    folds: Sequence[int],
+    protocols: Sequence[str],
+) -> pd.DataFrame:
+    """One row per (model, protocol, split, N, form) with the accuracies and the pair count."""
+    x = dataset.interactions
+    rows = []
+
+    def add(name: str, protocol: str, split: int, n: int | None, counts: dict[str, np.ndarray]):
+        for form, c in counts.items():
+            rows.append(
+                {"model": name, "protocol": protocol, "split": split, "n_revealed": n,
+                 "form": form, **_accuracy(c)}
+            )  # fmt: skip
+
+    for protocol in protocols:
+        if protocol == "new-users":
+            all_folds = new_user_kfold(x, n_folds=10, seed=0)
+            for f in folds:
+                fold = all_folds[f]
+                train = dataset.with_interactions(fold.train)
+                for name in models:
+                    model = artistrec.create_model(name).fit(train)
+                    for n in sorted(fold.revealed):
+                        test = fold.test[n]
+                        tfrs, filtered = [], []
+                        for u in fold.users:  # one request per person, as the protocol serves
+                            ratings = fold.ratings(n, int(u))
+                            scores = _new_scores(model, ratings)[None, :]
+                            pos = test[[u]]
+                            rated = sp.csr_matrix(
+                                (
+                                    np.ones(len(ratings)),
+                                    (np.zeros(len(ratings), int), list(ratings)),
+                                ),
+                                shape=(1, model.n_items),
+                            )
+                            tfrs.append(higher_counts(scores, pos))
+                            filtered.append(higher_counts(scores, pos, rated))
+                        add(name, protocol, f, n, {
+                            "tfrs": np.concatenate(tfrs), "filtered": np.concatenate(filtered)
+                        })  # fmt: skip
+                    print(f"{name} new-users fold {f} done", flush=True)
+            continue
+        for seed in seeds:
+            if protocol == "warm":
+                s = warm_split(x, test_fraction=0.2, seed=seed)
+                train_m, test, exclude = s.train, s.test, s.train
+            elif protocol == "recbole":
+                r = recbole_split(x, seed=seed)
+                train_m, test, exclude = r.train, r.test, (r.train + r.valid).tocsr()
+            else:
+                raise ValueError(f"unknown protocol {protocol!r}")
+            train = dataset.with_interactions(train_m)
+            for name in models:
+                model = artistrec.create_model(name).fit(train)
+                # the filtered form leaves out every artist the model was told the user knows
+                known = (exclude + model.known_).tocsr()
+                add(name, protocol, seed, None, _known_counts(model, test, known))
+                print(f"{name} {protocol} seed {seed} done", flush=True)
+    return pd.DataFrame(rows)
+
+
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean (and std) of each accuracy over the splits, per model, protocol, N and form."""
+    keys = ["protocol", "n_revealed", "form", "model"]
+    cols = [f"top_k_acc@{k}" for k in TOPK_KS]
+    g = table.groupby(keys, dropna=False)
+    out = g[cols].mean()
+    out["splits"] = g.size()
+    out["pairs"] = g["pairs"].sum()
+    return out.reset_index()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("what", choices=["curves", "topk"])
+    ap.add_argument("--models", default="two-tower", help="comma-separated model names (topk)")
+    ap.add_argument("--protocols", default="warm,recbole,new-users")
+    ap.add_argument("--seeds", default="0,1,2", help="fit seeds (curves) / split seeds (topk)")
+    ap.add_argument("--folds", default="0,1,2", help="new-user folds of the 10-fold CV (topk)")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", default="benchmarks/results-two-tower")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = artistrec.load_dataset(args.data_dir)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    if args.what == "curves":
+        curves(dataset, seeds, out)
+        return 0
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    folds = [int(f) for f in args.folds.split(",") if f.strip()]
+    protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
+    table = topk(dataset, models, seeds, folds, protocols)
+    table.to_csv(out / "topk_accuracy.csv", index=False)
+    summary = summarize(table)
+    summary.to_csv(out / "topk_accuracy_summary.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
