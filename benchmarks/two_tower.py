@@ -13,14 +13,23 @@ corpus) and the filtered form (the user's training / revealed artists left out) 
 ``OUT/topk_accuracy.csv`` (one row per model, protocol, split, N and form) and summarised (mean
 over splits) in ``OUT/topk_accuracy_summary.csv``.
 
+``tune``: validation NDCG@10 of two-tower settings (``--grid``, JSON {param: [values]}) on data
+carved from the TRAINING part of outer splits only: for new users, inside the training users of
+folds ``--folds`` of the 10-fold CV (seed 0), a 20% user hold-out revealing N = 3/5/10; for
+warm, inside the training part of the 20% warm split (``--seeds``), a 20% per-user hold-out.
+Writes ``OUT/tune.csv`` (one row per setting, protocol and split, with the fit's best epoch).
+
     python benchmarks/two_tower.py curves --seeds 0,1,2 --out benchmarks/results-two-tower
     python benchmarks/two_tower.py topk --models two-tower,set-autoencoder,als,popularity \\
         --seeds 0,1,2 --folds 0,1,2 --out benchmarks/results-two-tower
+    python benchmarks/two_tower.py tune --protocols new-users,warm --grid '{"patience": [10, 20]}'
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -32,10 +41,11 @@ import scipy.sparse as sp
 
 import artistrec
 from artistrec.data import Dataset
+from artistrec.evaluation import evaluate
 from artistrec.evaluation.splits import new_user_kfold, recbole_split, warm_split
 from artistrec.evaluation.topk_accuracy import TOPK_KS, higher_counts
 from artistrec.models.base import Recommender
-from artistrec.models.two_tower import HISTORY_COLUMNS
+from artistrec.models.two_tower import HISTORY_COLUMNS, TwoTower
 
 
 # ----------------------------------------------------------------------------- curves
@@ -198,6 +208,56 @@ def topk(
     return pd.DataFrame(rows)
 
 
+# ----------------------------------------------------------------------------- tuning
+def tune(
+    dataset: Dataset,
+    grid: dict[str, list],
+    protocols: Sequence[str],
+    seeds: Sequence[int],
+    folds: Sequence[int],
+) -> pd.DataFrame:
+    """Validation NDCG@10 (per N for new users) of every setting of ``grid``, per split."""
+    if set(protocols) - {"new-users", "warm"}:
+        raise ValueError("tune validates on the new-users and warm protocols only")
+    x = dataset.interactions
+    keys = sorted(grid)
+    settings = [
+        dict(zip(keys, vals, strict=True)) for vals in itertools.product(*(grid[k] for k in keys))
+    ]
+    all_folds = new_user_kfold(x, n_folds=10, seed=0) if "new-users" in protocols else []
+    fitted: list[TwoTower] = []
+
+    class Recorded(TwoTower):  # the runner fits its own copy; keep it to read the best epoch
+        def _fit(self, ds: Dataset) -> None:
+            super()._fit(ds)
+            fitted.append(self)
+
+    rows = []
+    for params in settings:
+        for protocol in protocols:
+            for split in folds if protocol == "new-users" else seeds:
+                fitted.clear()
+                if protocol == "new-users":
+                    train = dataset.with_interactions(all_folds[split].train)
+                    opts = {"n_folds": None, "user_fraction": 0.2, "seeds": (split,)}
+                else:
+                    train = dataset.with_interactions(warm_split(x, 0.2, seed=split).train)
+                    opts = {"test_fraction": 0.2, "seeds": (split + 100,)}
+                frame = evaluate(
+                    train, {"two-tower": Recorded(**params)}, protocol=protocol,
+                    latency_requests=0, progress=False, **opts,
+                )  # fmt: skip
+                model = fitted[-1]
+                for _, r in frame.iterrows():
+                    rows.append(
+                        {**params, "protocol": protocol, "split": split,
+                         "n_revealed": r["n_revealed"], "ndcg": r["ndcg"], "train_s": r["train_s"],
+                         "best_epoch": model.best_epoch_, "epochs": len(model.history_)}
+                    )  # fmt: skip
+                print(json.dumps(rows[-1], default=str), flush=True)
+    return pd.DataFrame(rows)
+
+
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Mean (and std) of each accuracy over the splits, per model, protocol, N and form."""
     keys = ["protocol", "n_revealed", "form", "model"]
@@ -211,7 +271,8 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["curves", "topk"])
+    ap.add_argument("what", choices=["curves", "topk", "tune"])
+    ap.add_argument("--grid", default="{}", help="tune: JSON {param: [values]}")
     ap.add_argument("--models", default="two-tower", help="comma-separated model names (topk)")
     ap.add_argument("--protocols", default="warm,recbole,new-users")
     ap.add_argument("--seeds", default="0,1,2", help="fit seeds (curves) / split seeds (topk)")
@@ -226,9 +287,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.what == "curves":
         curves(dataset, seeds, out)
         return 0
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
     folds = [int(f) for f in args.folds.split(",") if f.strip()]
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
+    if args.what == "tune":
+        table = tune(dataset, json.loads(args.grid), protocols, seeds, folds)
+        table.to_csv(out / "tune.csv", index=False)
+        return 0
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
     table = topk(dataset, models, seeds, folds, protocols)
     table.to_csv(out / "topk_accuracy.csv", index=False)
     summary = summarize(table)

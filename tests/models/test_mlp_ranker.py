@@ -35,7 +35,7 @@ def ranking_data(
 
 @pytest.fixture(scope="module")
 def data() -> dict[str, tuple[np.ndarray, ...]]:
-    return {"train": ranking_data(400, 0), "val": ranking_data(80, 1), "test": ranking_data(150, 2)}
+    return {"train": ranking_data(250, 0), "val": ranking_data(60, 1), "test": ranking_data(120, 2)}
 
 
 def test_minmax_per_group_scales_each_query_to_unit_range() -> None:
@@ -69,7 +69,7 @@ def test_each_objective_learns_the_known_order(
         if objective == "rmse"
         else (labels, lv)
     )
-    ranker = MLPRanker(objective=objective, iterations=60, random_state=0)
+    ranker = MLPRanker(objective=objective, iterations=40, random_state=0)
     ranker.fit(X, y, groups, X_val=Xv, y_val=yv, groups_val=gv)
     scores = ranker.predict(Xt)
     assert scores.dtype == np.float32 and scores.shape == (Xt.shape[0],)

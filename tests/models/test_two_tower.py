@@ -3,6 +3,7 @@ numpy serving path against torch, determinism, learning, and serving without PyT
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,7 @@ from artistrec.data import Dataset, load_dataset
 from artistrec.data.synthetic import SyntheticSpec, generate
 from artistrec.models.neural import torch_available
 from artistrec.models.neural.features import TIME_FEATURES, tag_tfidf, tag_time_features
-from artistrec.models.two_tower import TwoTower, user_vector, user_vectors
+from artistrec.models.two_tower import TwoTower, training_inputs, user_vector, user_vectors
 
 needs_torch = pytest.mark.skipif(
     not torch_available(),
@@ -26,6 +27,14 @@ needs_torch = pytest.mark.skipif(
 
 #: Small, quick settings for the synthetic data (200 users): the defaults, with fewer epochs.
 QUICK = {"iterations": 40, "batch_size": 64, "patience": 40, "factors": 16, "hidden": 32}
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic_ds: Dataset) -> TwoTower:
+    """One quick fit on the synthetic data, shared by the serving tests."""
+    if not torch_available():
+        pytest.skip("two-tower needs PyTorch to train: pip install 'artistrec[neural]'")
+    return TwoTower(**QUICK).fit(synthetic_ds)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +79,7 @@ def test_time_features_ignore_implausible_dates(old_dates_ds: Dataset) -> None:
 
 @needs_torch
 def test_trains_finite_on_data_with_1950s_dates(old_dates_ds: Dataset) -> None:
-    model = TwoTower(**QUICK).fit(old_dates_ds)
+    model = TwoTower(**{**QUICK, "iterations": 10}).fit(old_dates_ds)
     assert np.all(np.isfinite(model.history_[:, 1:4]))
     for key, value in model.net_.items():
         assert np.all(np.isfinite(value)), key
@@ -112,12 +121,10 @@ def test_numpy_forward_equals_torch_forward(synthetic_ds: Dataset) -> None:
 
     from artistrec.models.neural import two_tower_net as tt
 
-    model = TwoTower(**QUICK)
-    model.fit(synthetic_ds)
-    data = model._inputs(synthetic_ds)
+    data = training_inputs(synthetic_ds, min_listeners=3, min_tag_artists=5)
     cfg = tt.TrainConfig(
         factors=16, hidden=32, l2=0.0, learning_rate=0.01, batch_size=64, iterations=1,
-        patience=1, positives=4, new_user_share=0.5, validation_fraction=0.1, clip_norm=5.0,
+        patience=1, positives=4, uniform_negatives=64, new_user_share=0.5, validation_fraction=0.1, clip_norm=5.0,
         random_state=0,
     )  # fmt: skip
     trainer = tt._Trainer(data, cfg)
@@ -146,15 +153,16 @@ def test_numpy_forward_equals_torch_forward(synthetic_ds: Dataset) -> None:
 # ----------------------------------------------------------------------------------- training
 @needs_torch
 def test_fixed_seed_gives_identical_artifact_arrays(synthetic_ds: Dataset, tmp_path: Path) -> None:
-    a = TwoTower(**QUICK, random_state=3).fit(synthetic_ds)
-    b = TwoTower(**QUICK, random_state=3).fit(synthetic_ds)
+    params = {**QUICK, "iterations": 5}
+    a = TwoTower(**params, random_state=3).fit(synthetic_ds)
+    b = TwoTower(**params, random_state=3).fit(synthetic_ds)
     pa, pb = a.save(tmp_path / "a.npz"), b.save(tmp_path / "b.npz")
     with np.load(pa) as za, np.load(pb) as zb:
         assert sorted(za.files) == sorted(zb.files)
         for key in za.files:
             if key != "__meta__":  # holds the creation time
                 np.testing.assert_array_equal(za[key], zb[key], err_msg=key)
-    c = TwoTower(**QUICK, random_state=4).fit(synthetic_ds)
+    c = TwoTower(**params, random_state=4).fit(synthetic_ds)
     assert not np.array_equal(c.net_["item_vectors"], a.net_["item_vectors"])
 
 
@@ -202,8 +210,10 @@ def test_learns_two_disjoint_scenes(synthetic_ds: Dataset) -> None:
 
 # ----------------------------------------------------------------------------------- persistence
 @needs_torch
-def test_save_load_gives_identical_scores(synthetic_ds: Dataset, tmp_path: Path) -> None:
-    model = TwoTower(**QUICK).fit(synthetic_ds)
+def test_save_load_gives_identical_scores(
+    fitted: TwoTower, synthetic_ds: Dataset, tmp_path: Path
+) -> None:
+    model = fitted
     loaded = artistrec.load_model(model.save(tmp_path / "tt.npz"), synthetic_ds)
     users = np.arange(synthetic_ds.n_users)
     np.testing.assert_array_equal(model._score_users(users), loaded._score_users(users))
@@ -216,13 +226,19 @@ def test_save_load_gives_identical_scores(synthetic_ds: Dataset, tmp_path: Path)
 
 
 @needs_torch
-def test_corrupt_network_arrays_are_refused(synthetic_ds: Dataset, tmp_path: Path) -> None:
-    model = TwoTower(**QUICK).fit(synthetic_ds)
-    broken = TwoTower(**QUICK)
+def test_corrupt_network_arrays_are_refused(fitted: TwoTower) -> None:
+    model = fitted
+    broken = copy.copy(model)
     state = model._state()
     state["net.user_W0"] = state["net.user_W0"][:-1]
     with pytest.raises(ValueError, match="layer user_0"):
         broken._set_state(state)
+    state = model._state()
+    state["net.inputs"] = state["net.inputs"][:-1]
+    with pytest.raises(ValueError, match="artist map"):
+        broken._set_state(state)
+    with pytest.raises(KeyError, match="item_bias"):
+        broken._set_state({k: v for k, v in model._state().items() if k != "net.item_bias"})
 
 
 def test_bad_parameters_get_clear_errors(synthetic_ds: Dataset) -> None:
@@ -267,10 +283,10 @@ print("ok")
 
 
 @needs_torch
-def test_serving_needs_no_torch(synthetic_dir: Path, synthetic_ds: Dataset, tmp_path: Path) -> None:
+def test_serving_needs_no_torch(fitted: TwoTower, synthetic_dir: Path, tmp_path: Path) -> None:
     from artistrec.models.neural.ranker import MLPRanker
 
-    path = TwoTower(**QUICK).fit(synthetic_ds).save(tmp_path / "tt.npz")
+    path = fitted.save(tmp_path / "tt.npz")
     rng = np.random.default_rng(0)
     ranker = MLPRanker(iterations=2).fit(
         rng.normal(size=(40, 6)).astype(np.float32), rng.random(40).astype(np.float32), [20, 20]

@@ -16,9 +16,10 @@ tag/timestamp variant produced NaN and never trained. This is that model, traine
   bias-corrected neural modeling for large corpus item recommendations"): each training user
   reveals a random subset of their artists (``new_user_share`` of them 3-10, as new users do;
   the others 1..n-1, as known users) and up to ``positives`` of the rest are the targets; the
-  negatives of a target are the other targets in the batch, each logit minus the log of its
-  artist's probability of being drawn (its share of training listens), the user's own other
-  artists masked out ("accidental hits"). AdamW, gradient clipping, fixed seed, deterministic
+  negatives of a target are the other targets in the batch plus ``uniform_negatives`` artists
+  drawn uniformly from the catalogue (mixed negative sampling, Yang et al. 2020), each logit
+  minus the log of its artist's expected count among them (targets are drawn in proportion to
+  listeners), the user's own other artists masked out ("accidental hits"). AdamW, gradient clipping, fixed seed, deterministic
   CPU algorithms, early stopping on NDCG@10 of a validation carve-out of the training users.
 
 The artists the model ranks (its catalogue) are those with at least ``min_listeners`` training
@@ -113,8 +114,9 @@ class TwoTower(Recommender):
         learning_rate: float = 0.003,
         batch_size: int = 256,
         iterations: int = 200,
-        patience: int = 10,
+        patience: int = 20,
         positives: int = 4,
+        uniform_negatives: int = 1024,
         new_user_share: float = 0.5,
         min_listeners: int = 3,
         min_tag_artists: int = 5,
@@ -129,6 +131,7 @@ class TwoTower(Recommender):
         self.iterations = iterations
         self.patience = patience
         self.positives = positives
+        self.uniform_negatives = uniform_negatives
         self.new_user_share = new_user_share
         self.min_listeners = min_listeners
         self.min_tag_artists = min_tag_artists
@@ -148,6 +151,7 @@ class TwoTower(Recommender):
             "min_tag_artists",
         ):
             check_positive(key, getattr(self, key), integer=True)
+        check_positive("uniform_negatives", self.uniform_negatives, integer=True, allow_zero=True)
         check_positive("learning_rate", self.learning_rate)
         check_positive("l2", self.l2, allow_zero=True)
         check_positive("random_state", self.random_state, integer=True, allow_zero=True)
@@ -162,7 +166,7 @@ class TwoTower(Recommender):
         from artistrec.models.neural import two_tower_net as tt
         from artistrec.models.neural.torch_utils import torch_session
 
-        inputs = self._inputs(dataset)
+        inputs = training_inputs(dataset, int(self.min_listeners), int(self.min_tag_artists))
         cfg = tt.TrainConfig(
             factors=int(self.factors),
             hidden=int(self.hidden),
@@ -172,6 +176,7 @@ class TwoTower(Recommender):
             iterations=int(self.iterations),
             patience=int(self.patience),
             positives=int(self.positives),
+            uniform_negatives=int(self.uniform_negatives),
             new_user_share=float(self.new_user_share),
             validation_fraction=float(self.validation_fraction),
             clip_norm=CLIP_NORM,
@@ -186,39 +191,6 @@ class TwoTower(Recommender):
         self.best_epoch_ = int(best)
         self.net_ = net
         self._index()
-
-    def _inputs(self, dataset: Dataset) -> Any:
-        """The training arrays (:class:`~artistrec.models.neural.two_tower_net.TwoTowerInputs`)."""
-        from artistrec.models.neural.two_tower_net import TwoTowerInputs
-
-        levels = _levels(self.seen_)
-        listeners = listener_counts(self.seen_)
-        catalogue = np.flatnonzero(listeners >= self.min_listeners).astype(np.int64)
-        vocab = np.zeros(self.n_items, np.int64)
-        vocab[catalogue] = np.arange(1, catalogue.size + 1)
-        tags, _ = tag_tfidf(dataset.artist_tags, int(self.min_tag_artists))
-        time = tag_time_features(dataset)
-        mean, scale = nan_standardizer(time)
-        pop = np.log1p(listeners)[:, None]
-        pm, ps = nan_standardizer(pop)
-        numeric = np.concatenate(
-            [
-                standardize(time, mean, scale),
-                standardize(pop, pm, ps),
-                np.isfinite(time[:, :1]).astype(np.float32),  # has dated tags
-                (np.diff(tags.indptr) > 0).astype(np.float32)[:, None],  # has kept tags
-            ],
-            axis=1,
-        )
-        share = listeners[catalogue] / max(float(listeners[catalogue].sum()), 1.0)
-        return TwoTowerInputs(
-            levels=levels,
-            vocab=vocab,
-            catalogue=catalogue,
-            tags=tags,
-            numeric=numeric,
-            log_q=np.log(np.maximum(share, 1e-12)).astype(np.float32),
-        )
 
     def _index(self) -> None:
         """Serving caches: the catalogue's artist vectors and biases as contiguous arrays."""
@@ -294,6 +266,41 @@ class TwoTower(Recommender):
             raise ValueError("two-tower user tower does not match the artist vectors")
         self.net_ = net
         self._index()
+
+
+def training_inputs(dataset: Dataset, min_listeners: int, min_tag_artists: int) -> Any:
+    """The arrays the network trains from
+    (:class:`~artistrec.models.neural.two_tower_net.TwoTowerInputs`; imports torch)."""
+    from artistrec.models.neural.two_tower_net import TwoTowerInputs
+
+    counts = sp.csr_matrix(dataset.interactions, dtype=np.float32)
+    listeners = listener_counts(counts)
+    catalogue = np.flatnonzero(listeners >= min_listeners).astype(np.int64)
+    vocab = np.zeros(dataset.n_artists, np.int64)
+    vocab[catalogue] = np.arange(1, catalogue.size + 1)
+    tags, _ = tag_tfidf(dataset.artist_tags, min_tag_artists)
+    time = tag_time_features(dataset)
+    mean, scale = nan_standardizer(time)
+    pop = np.log1p(listeners)[:, None]
+    pm, ps = nan_standardizer(pop)
+    numeric = np.concatenate(
+        [
+            standardize(time, mean, scale),
+            standardize(pop, pm, ps),
+            np.isfinite(time[:, :1]).astype(np.float32),  # has dated tags
+            (np.diff(tags.indptr) > 0).astype(np.float32)[:, None],  # has kept tags
+        ],
+        axis=1,
+    )
+    share = listeners[catalogue] / max(float(listeners[catalogue].sum()), 1.0)
+    return TwoTowerInputs(
+        levels=_levels(counts),
+        vocab=vocab,
+        catalogue=catalogue,
+        tags=tags,
+        numeric=numeric,
+        log_q=np.log(np.maximum(share, 1e-12)).astype(np.float32),
+    )
 
 
 def _levels(counts: sp.spmatrix) -> sp.csr_matrix:

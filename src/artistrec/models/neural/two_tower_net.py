@@ -54,6 +54,7 @@ class TrainConfig:
     iterations: int
     patience: int
     positives: int
+    uniform_negatives: int
     new_user_share: float
     validation_fraction: float
     clip_norm: float
@@ -231,6 +232,7 @@ class _Trainer:
         self.cat_pos = np.full(n_art, -1, np.int64)
         self.cat_pos[data.catalogue] = np.arange(data.catalogue.size)
         self.log_q = torch.from_numpy(data.log_q.astype(np.float32))
+        self.rng = np.random.default_rng(cfg.random_state + 7)
         self.opt = torch.optim.AdamW(
             self.net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2
         )
@@ -250,24 +252,32 @@ class _Trainer:
         if d.pair_user.size == 0:
             return float("nan")
         self.net.train()
-        # in-batch negatives: every target of the batch is a candidate for every pair, with its
-        # duplicates (the logQ correction assumes draws with replacement, Yi et al. 2019)
-        cand, inv = np.unique(d.pair_artist, return_inverse=True)
+        # candidates: every target of the batch for every pair, duplicates kept (the logQ
+        # correction assumes draws with replacement, Yi et al. 2019), plus ``uniform_negatives``
+        # artists drawn uniformly from the catalogue (mixed negative sampling, Yang et al. 2020:
+        # the tail rarely shows up among the targets). Each column's logit is corrected by the
+        # log of its artist's expected count among the columns.
+        n_pairs, n_uni = d.pair_artist.size, self.cfg.uniform_negatives
+        catalogue = self.data.catalogue
+        uniform = catalogue[self.rng.integers(0, catalogue.size, n_uni)]
+        cand, cols = np.unique(np.concatenate([d.pair_artist, uniform]), return_inverse=True)
         need = np.union1d(d.revealed[d.mask], cand)
         content = self._content(need)
         users = self._user_vectors(d, need, content)
         rows = torch.from_numpy(np.searchsorted(need, cand))
         items = self.net.items(content[rows], self.vocab[torch.from_numpy(cand)])
-        items = items[torch.from_numpy(inv)]
+        items = items[torch.from_numpy(cols)]
         logits = users[torch.from_numpy(d.pair_user)] @ items[:, :-1].T + items[:, -1]
-        logits = logits - self.log_q[torch.from_numpy(self.cat_pos[d.pair_artist])]
+        q = np.exp(self.data.log_q[self.cat_pos[cand]])  # an artist's share of target draws
+        log_count = np.log(n_pairs * q + n_uni / catalogue.size).astype(np.float32)
+        logits = logits - torch.from_numpy(log_count[cols])
         # remove accidental hits: the user's own artists (other than this pair's column) are
         # no negatives, including other users' draws of the same target artist
         profile = self.data.levels[d.users][:, cand].toarray() > 0
-        hit = profile[d.pair_user][:, inv]
-        np.fill_diagonal(hit, False)
+        hit = profile[d.pair_user][:, cols]
+        target = np.arange(n_pairs)
+        hit[target, target] = False
         logits = logits.masked_fill(torch.from_numpy(hit), float("-inf"))
-        target = np.arange(d.pair_artist.size)
         loss = nn.functional.cross_entropy(logits, torch.from_numpy(target.astype(np.int64)))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
