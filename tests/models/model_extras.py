@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import artistrec
-from artistrec.models.neural import TORCH_HINT, torch_available
+from artistrec.models import neural
 from artistrec.models.registry import model_class
 
 
 def missing_extras(name: str) -> str | None:
     """Why model ``name`` cannot be trained here (an optional extra is not installed), or None."""
-    needs = getattr(model_class(name), "fit_requires", ())
-    if "torch" in needs and not torch_available():
-        return f"{name} needs PyTorch to train: {TORCH_HINT}"
-    return None
+    return neural.missing_extras(model_class(name))
 
 
 #: Every registered model family ("default" is an alias of one of them).

@@ -277,6 +277,8 @@ except ImportError as exc:
     assert "MLPRanker needs PyTorch" in str(exc), exc
 else:
     raise AssertionError("MLPRanker.fit without torch did not raise")
+from artistrec.evaluation.runner import default_model_names
+assert "two-tower" not in default_model_names() and "als" in default_model_names()
 assert "torch" not in {{m.split(".")[0] for m in sys.modules if sys.modules[m] is not None}}
 print("ok")
 """
@@ -300,3 +302,6 @@ def test_serving_needs_no_torch(fitted: TwoTower, synthetic_dir: Path, tmp_path:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"
+    from artistrec.evaluation.runner import default_model_names
+
+    assert "two-tower" in default_model_names()  # trainable here, so evaluated by default

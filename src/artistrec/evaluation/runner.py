@@ -46,7 +46,8 @@ from artistrec.evaluation.splits import (
     warm_split,
 )
 from artistrec.models.base import Recommender, single_blas_thread
-from artistrec.models.registry import DEFAULT_MODEL, available_models, create_model
+from artistrec.models.neural import missing_extras
+from artistrec.models.registry import DEFAULT_MODEL, available_models, create_model, model_class
 
 PROTOCOLS: tuple[str, ...] = ("warm", "new-users", "recbole")
 KEY_COLUMNS: list[str] = ["model", "protocol", "n_revealed", "fold", "seed"]
@@ -59,8 +60,11 @@ ModelsArg = Mapping[str, Mapping[str, Any] | Recommender | None] | Sequence[str]
 # ----------------------------------------------------------------------------- model specs
 def default_model_names() -> list[str]:
     """Every registered model once: ``available_models()`` without the ``default`` alias
-    (unless the alias points at a model that is not registered under its own name)."""
-    names = [n for n in available_models() if n != "default"]
+    (unless the alias points at a model that is not registered under its own name), and
+    without models whose optional training dependency (e.g. PyTorch) is not installed."""
+    names = [
+        n for n in available_models() if n != "default" and missing_extras(model_class(n)) is None
+    ]
     return names if DEFAULT_MODEL in names else ["default", *names]
 
 

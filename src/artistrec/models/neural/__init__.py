@@ -24,6 +24,15 @@ def torch_available() -> bool:
         return False
 
 
+def missing_extras(model_cls: type) -> str | None:
+    """Why ``model_cls`` cannot be trained in this environment (its class attribute
+    ``fit_requires`` names an optional dependency that is not installed), or None."""
+    needs = getattr(model_cls, "fit_requires", ())
+    if "torch" in needs and not torch_available():
+        return f"{getattr(model_cls, 'name', model_cls.__name__)} needs PyTorch: {TORCH_HINT}"
+    return None
+
+
 def require_torch(what: str) -> ModuleType:
     """Import and return ``torch``, or raise ImportError naming ``what`` needs it and how to get it."""
     try:
