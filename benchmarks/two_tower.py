@@ -23,6 +23,14 @@ Writes ``OUT/tune.csv`` (one row per setting, protocol and split, with the fit's
     python benchmarks/two_tower.py topk --models two-tower,set-autoencoder,als,popularity \\
         --seeds 0,1,2 --folds 0,1,2 --out benchmarks/results-two-tower
     python benchmarks/two_tower.py tune --protocols new-users,warm --grid '{"patience": [10, 20]}'
+
+``report``: Markdown for docs/BENCHMARKS.md from those files and ``artistrec evaluate``'s
+outputs in OUT: the standard metrics and costs per protocol, paired NDCG@10 differences against
+models of earlier result directories (``--compare``, same seeded splits; the later directory
+wins), the top-k accuracy tables and the loss-curve numbers. Nothing is typed by hand.
+
+    python benchmarks/two_tower.py report --out benchmarks/results-two-tower \
+        --compare benchmarks/results,benchmarks/results-known,benchmarks/results-set-autoencoder
 """
 
 from __future__ import annotations
@@ -258,6 +266,130 @@ def tune(
     return pd.DataFrame(rows)
 
 
+# ----------------------------------------------------------------------------- report
+def _per_user(dirs: Sequence[Path], protocol: str, models: Sequence[str]) -> pd.DataFrame:
+    """Per-user rows of ``models`` from ``dirs`` (for one run key, the later directory wins)."""
+    frames = []
+    for i, d in enumerate(dirs):
+        f = d / f"{protocol}_per_user.csv.gz"
+        if f.exists():
+            df = pd.read_csv(f)
+            frames.append(df[df["model"].isin(models)].assign(_dir=i))
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True)
+    df["n_revealed"] = df["n_revealed"].astype("Int64")
+    run = ["model", "protocol", "n_revealed", "fold", "seed"]
+    last = df.groupby(run, dropna=False)["_dir"].transform("max")
+    return df[df["_dir"] == last].drop(columns="_dir")
+
+
+def report(out: Path, compare_dirs: Sequence[Path], baselines: Sequence[str]) -> str:
+    """The Markdown tables of the two-tower section (module docstring)."""
+    from artistrec.evaluation.report import comparisons_markdown, markdown_table
+    from artistrec.evaluation.report import summarize as summarize_runs
+    from artistrec.evaluation.runner import compare
+
+    lines: list[str] = []
+    for protocol in ("warm", "new-users", "recbole"):
+        runs_file = out / f"{protocol}_runs.csv"
+        if not runs_file.exists():
+            continue
+        runs = pd.read_csv(runs_file)
+        runs["n_revealed"] = runs["n_revealed"].astype("Int64")
+        summary = summarize_runs(runs)
+        lines += [
+            f"#### {protocol}",
+            "",
+            markdown_table(summary),
+            "",
+            markdown_table(summary, "cost"),
+            "",
+        ]
+        ours = _per_user([out], protocol, ["two-tower"])
+        others = _per_user(compare_dirs, protocol, baselines)
+        comps = [
+            compare(pd.concat([ours, others[others["model"] == b]]), "two-tower", b)
+            for b in baselines
+            if not others.empty and b in set(others["model"])
+        ]
+        if comps:
+            lines += [
+                "Paired difference of two-tower against each model (NDCG@10, same splits, 95% "
+                "t-interval over folds/seeds; positive = two-tower better):",
+                "",
+                comparisons_markdown(pd.concat(comps, ignore_index=True)),
+                "",
+            ]
+    acc_file = out / "topk_accuracy_summary.csv"
+    if acc_file.exists():
+        acc = pd.read_csv(acc_file)
+        acc["n_revealed"] = acc["n_revealed"].astype("Int64")
+        cols = [f"top_k_acc@{k}" for k in TOPK_KS]
+        lines += ["#### Top-k categorical accuracy (TFRS FactorizedTopK)", ""]
+        header = [
+            "protocol",
+            "N",
+            "corpus",
+            "model",
+            *[f"top-{k}" for k in TOPK_KS],
+            "splits",
+            "pairs",
+        ]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        order = {"warm": 0, "new-users": 1, "recbole": 2}
+        acc = acc.sort_values(
+            ["protocol", "n_revealed", "form", "top_k_acc@10"],
+            key=lambda c: c.map(order) if c.name == "protocol" else c,
+            ascending=[True, True, False, False],
+        )
+        for r in acc.itertuples(index=False):
+            d = r._asdict()
+            n = "-" if pd.isna(d["n_revealed"]) else str(int(d["n_revealed"]))
+            corpus = "whole catalogue" if d["form"] == "tfrs" else "known artists left out"
+            vals = [f"{acc_row:.4f}" for acc_row in (d[c] for c in cols)]
+            lines.append(
+                f"| {d['protocol']} | {n} | {corpus} | {d['model']} | "
+                + " | ".join(vals)
+                + f" | {d['splits']} | {int(d['pairs'])} |"
+            )
+        lines.append("")
+    curves_file = out / "loss_curves.csv"
+    if curves_file.exists():
+        cur = pd.read_csv(curves_file)
+        fits = cur.groupby("seed").agg(
+            fit_s=("fit_s", "first"), epochs=("epoch", "max"), best_epoch=("best_epoch", "first"),
+            best_valid_ndcg=("valid_ndcg", "max"),
+        )  # fmt: skip
+        lines += [
+            "#### Fits on the whole data set",
+            "",
+            "| seed | fit s | epochs | best epoch | best valid NDCG@10 |",
+            "|---|---|---|---|---|",
+        ]
+        for seed, f in fits.iterrows():
+            lines.append(
+                f"| {seed} | {f['fit_s']:.1f} | {int(f['epochs'])} | {int(f['best_epoch'])} | "
+                f"{f['best_valid_ndcg']:.4f} |"
+            )
+        first = cur[cur["seed"] == cur["seed"].min()]
+        step = max(1, len(first) // 12)
+        lines += [
+            "",
+            f"Loss curve of seed {int(first['seed'].iloc[0])} (every {step}th epoch):",
+            "",
+            "| epoch | training loss (sampled) | training users NLL | validation NLL | validation NDCG@10 |",
+            "|---|---|---|---|---|",
+        ]
+        for r in first.iloc[::step].itertuples(index=False):
+            lines.append(
+                f"| {int(r.epoch)} | {r.train_loss:.4f} | {r.train_nll:.4f} | {r.valid_nll:.4f} | "
+                f"{r.valid_ndcg:.4f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Mean (and std) of each accuracy over the splits, per model, protocol, N and form."""
     keys = ["protocol", "n_revealed", "form", "model"]
@@ -271,7 +403,13 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["curves", "topk", "tune"])
+    ap.add_argument("what", choices=["curves", "topk", "tune", "report"])
+    ap.add_argument("--compare", default="", help="report: comma-separated earlier result dirs")
+    ap.add_argument(
+        "--baselines",
+        default="set-autoencoder,als,item-knn,hybrid",
+        help="report: models to compare",
+    )
     ap.add_argument("--grid", default="{}", help="tune: JSON {param: [values]}")
     ap.add_argument("--models", default="two-tower", help="comma-separated model names (topk)")
     ap.add_argument("--protocols", default="warm,recbole,new-users")
@@ -282,6 +420,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.what == "report":
+        dirs = [Path(d) for d in args.compare.split(",") if d.strip()]
+        text = report(out, dirs, [b.strip() for b in args.baselines.split(",") if b.strip()])
+        (out / "report.md").write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     dataset = artistrec.load_dataset(args.data_dir)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     if args.what == "curves":
