@@ -343,8 +343,7 @@ def report(out: Path, compare_dirs: Sequence[Path], baselines: Sequence[str]) ->
             key=lambda c: c.map(order) if c.name == "protocol" else c,
             ascending=[True, True, False, False],
         )
-        for r in acc.itertuples(index=False):
-            d = r._asdict()
+        for d in acc.to_dict("records"):
             n = "-" if pd.isna(d["n_revealed"]) else str(int(d["n_revealed"]))
             corpus = "whole catalogue" if d["form"] == "tfrs" else "known artists left out"
             vals = [f"{acc_row:.4f}" for acc_row in (d[c] for c in cols)]
