@@ -24,6 +24,14 @@ Writes ``OUT/tune.csv`` (one row per setting, protocol and split, with the fit's
         --seeds 0,1,2 --folds 0,1,2 --out benchmarks/results-two-tower
     python benchmarks/two_tower.py tune --protocols new-users,warm --grid '{"patience": [10, 20]}'
 
+``latency``: single new-user requests (10 rated artists of random users, k=10, one BLAS thread,
+as ``benchmarks/foldin_latency.py``) timed both in wall time and in the calling thread's CPU time
+(``time.thread_time``), median and p99 per model. On a machine shared with other jobs, a request
+that straddles a scheduler time slice gains milliseconds of wall time; its CPU time does not,
+so the CPU-time p99 is the request's own cost.
+
+    python benchmarks/two_tower.py latency --models set-autoencoder,two-tower --requests 2000
+
 ``report``: Markdown for docs/BENCHMARKS.md from those files and ``artistrec evaluate``'s
 outputs in OUT: the standard metrics and costs per protocol, paired NDCG@10 differences against
 models of earlier result directories (``--compare``, same seeded splits; the later directory
@@ -266,6 +274,43 @@ def tune(
     return pd.DataFrame(rows)
 
 
+# ----------------------------------------------------------------------------- latency
+def latency(dataset: Dataset, models: Sequence[str], requests: int, seed: int = 0) -> pd.DataFrame:
+    """Wall and thread-CPU milliseconds of single ``recommend_new_user`` calls per model."""
+    from artistrec.data.scale import to_levels
+    from artistrec.models.base import single_blas_thread
+
+    x = sp.csr_matrix(dataset.interactions)
+    rng = np.random.default_rng(seed)
+    pool = np.flatnonzero(np.diff(x.indptr) >= 10)
+    profiles = []
+    for u in rng.choice(pool, size=requests):  # request payloads, as a client builds them
+        lo, hi = x.indptr[u], x.indptr[u + 1]
+        pick = rng.choice(hi - lo, size=10, replace=False)
+        levels = to_levels(x.data[lo:hi][pick])
+        profiles.append(dict(zip(x.indices[lo:hi][pick].tolist(), levels.tolist(), strict=True)))
+    rows = []
+    with single_blas_thread():
+        for name in models:
+            model = artistrec.create_model(name).fit(dataset)
+            for p in profiles[:3]:  # warm-up
+                model.recommend_new_user(p, k=10)
+            wall, cpu = [], []
+            for p in profiles:
+                w0, c0 = time.perf_counter(), time.thread_time()
+                model.recommend_new_user(p, k=10)
+                cpu.append(time.thread_time() - c0)
+                wall.append(time.perf_counter() - w0)
+            w, c = np.asarray(wall) * 1e3, np.asarray(cpu) * 1e3
+            rows.append(
+                {"model": name, "requests": len(profiles),
+                 "wall_median_ms": float(np.median(w)), "wall_p99_ms": float(np.percentile(w, 99)),
+                 "cpu_median_ms": float(np.median(c)), "cpu_p99_ms": float(np.percentile(c, 99))}
+            )  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+    return pd.DataFrame(rows)
+
+
 # ----------------------------------------------------------------------------- report
 def _per_user(dirs: Sequence[Path], protocol: str, models: Sequence[str]) -> pd.DataFrame:
     """Per-user rows of ``models`` from ``dirs`` (for one run key, the later directory wins)."""
@@ -402,7 +447,8 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["curves", "topk", "tune", "report"])
+    ap.add_argument("what", choices=["curves", "topk", "tune", "report", "latency"])
+    ap.add_argument("--requests", type=int, default=2000, help="latency: requests per model")
     ap.add_argument("--compare", default="", help="report: comma-separated earlier result dirs")
     ap.add_argument(
         "--baselines",
@@ -432,6 +478,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     folds = [int(f) for f in args.folds.split(",") if f.strip()]
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
+    if args.what == "latency":
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+        latency(dataset, models, args.requests).to_csv(out / "latency.csv", index=False)
+        return 0
     if args.what == "tune":
         table = tune(dataset, json.loads(args.grid), protocols, seeds, folds)
         table.to_csv(out / "tune.csv", index=False)

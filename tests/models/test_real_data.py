@@ -28,6 +28,10 @@ REPRODUCTIONS = {
 #: Generous wall-clock bound for one fit on the 80% split (2 shared cores).
 MAX_FIT_SECONDS = 120.0
 
+#: Models with a budget of their own: two-tower trains a network for 50-130 epochs (its budget
+#: is "a few minutes"; 56-342 s per fit measured on the shared machine, docs/BENCHMARKS.md).
+FIT_SECONDS = {"two-tower": 360.0}
+
 
 @pytest.fixture(scope="module")
 def popularity_ndcg(
@@ -47,7 +51,7 @@ def test_trains_on_real_data_and_beats_popularity(
     start = time.perf_counter()
     ndcg = warm_eval(artistrec.create_model(name), real_ds, 0)
     elapsed = time.perf_counter() - start
-    assert elapsed < MAX_FIT_SECONDS, f"{name} took {elapsed:.0f}s"
+    assert elapsed < FIT_SECONDS.get(name, MAX_FIT_SECONDS), f"{name} took {elapsed:.0f}s"
     if name in REPRODUCTIONS:
         return
     assert ndcg > 1.2 * popularity_ndcg, f"{name}: NDCG@10 {ndcg:.4f} vs {popularity_ndcg:.4f}"
