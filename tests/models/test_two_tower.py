@@ -241,6 +241,12 @@ def test_corrupt_network_arrays_are_refused(fitted: TwoTower) -> None:
         broken._set_state({k: v for k, v in model._state().items() if k != "net.item_bias"})
 
 
+@needs_torch
+def test_too_little_data_is_a_clear_error(synthetic_ds: Dataset) -> None:
+    with pytest.raises(ValueError, match="lower min_listeners"):
+        TwoTower(**QUICK, min_listeners=10_000).fit(synthetic_ds)
+
+
 def test_bad_parameters_get_clear_errors(synthetic_ds: Dataset) -> None:
     with pytest.raises(ValueError, match="new_user_share"):
         TwoTower(new_user_share=1.5).fit(synthetic_ds)

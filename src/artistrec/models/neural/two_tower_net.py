@@ -83,12 +83,14 @@ class TwoTowerNet(nn.Module):
         self.user_mlp = mlp(torch, [dim + 1, hidden, factors])
         self.item_mlp = mlp(torch, [dim, hidden, factors + 1])
 
-    def content(self, bag: tuple[torch.Tensor, torch.Tensor, torch.Tensor], numeric: torch.Tensor):
+    def content(
+        self, bag: tuple[torch.Tensor, torch.Tensor, torch.Tensor], numeric: torch.Tensor
+    ) -> torch.Tensor:
         """Tag bag + projected numeric features of every artist, (n_artists, dim)."""
         idx, offsets, weights = bag
         return self.tags(idx, offsets, per_sample_weights=weights) + self.numeric(numeric)
 
-    def user(self, inputs: torch.Tensor, levels: torch.Tensor, mask: torch.Tensor):
+    def user(self, inputs: torch.Tensor, levels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """User vectors (B, factors) from padded rated-artist inputs (B, L, dim), their levels
         (B, L) and a mask of real entries (B, L); every row needs at least one real entry."""
         logit = self.level_logit[levels] + inputs @ self.query
@@ -98,11 +100,16 @@ class TwoTowerNet(nn.Module):
         size = torch.log1p(mask.sum(dim=1, keepdim=True).to(inputs.dtype))
         return self.user_mlp(torch.cat([pooled, size], dim=1))
 
-    def items(self, content_rows: torch.Tensor, vocab_rows: torch.Tensor):
+    def items(self, content_rows: torch.Tensor, vocab_rows: torch.Tensor) -> torch.Tensor:
         """Artist vectors (n, factors + 1): the last column is the artist's bias."""
         return self.item_mlp(self.id_out(vocab_rows) + content_rows)
 
-    def export(self, bag, numeric: torch.Tensor, vocab: torch.Tensor) -> dict[str, np.ndarray]:
+    def export(
+        self,
+        bag: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        numeric: torch.Tensor,
+        vocab: torch.Tensor,
+    ) -> dict[str, np.ndarray]:
         """The numpy serving arrays: every artist's user-tower input and artist vector, and the
         user tower's pooling and MLP weights."""
         with torch.no_grad():
@@ -342,6 +349,12 @@ def train(
     n_u = np.diff(data.levels.indptr)
     usable = np.flatnonzero(n_u >= 2)
     usable = usable[np.isin(usable, np.flatnonzero(_has_target(data.levels, trainer.in_cat)))]
+    if usable.size < 2:
+        raise ValueError(
+            f"two-tower needs at least two users with two or more artists, one of them listened "
+            f"to by >= min_listeners users; this data set has {usable.size} (catalogue of "
+            f"{data.catalogue.size} artists): lower min_listeners or add listening data"
+        )
     perm = rng.permutation(usable)
     n_val = int(round(cfg.validation_fraction * perm.size))
     n_val = min(max(n_val, 1 if cfg.validation_fraction > 0 else 0), max(perm.size - 1, 0))
