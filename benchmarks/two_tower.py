@@ -11,7 +11,8 @@ training and validation users and validation NDCG@10 to ``OUT/loss_curves.csv`` 
 the 10-fold CV with seed 0, N = 3/5/10 revealed). Both the TFRS form (the whole catalogue is the
 corpus) and the filtered form (the user's training / revealed artists left out) are written to
 ``OUT/topk_accuracy.csv`` (one row per model, protocol, split, N and form) and summarised (mean
-over splits) in ``OUT/topk_accuracy_summary.csv``.
+over splits) in ``OUT/topk_accuracy_mean.csv`` (not ``*_summary.csv``: the web app reads those
+as protocol summaries of ``artistrec evaluate``).
 
 ``tune``: validation NDCG@10 of two-tower settings (``--grid``, JSON {param: [values]}) on data
 carved from the TRAINING part of outer splits only: for new users, inside the training users of
@@ -366,7 +367,7 @@ def report(out: Path, compare_dirs: Sequence[Path], baselines: Sequence[str]) ->
                 comparisons_markdown(pd.concat(comps, ignore_index=True)),
                 "",
             ]
-    acc_file = out / "topk_accuracy_summary.csv"
+    acc_file = out / "topk_accuracy_mean.csv"
     if acc_file.exists():
         acc = pd.read_csv(acc_file)
         acc["n_revealed"] = acc["n_revealed"].astype("Int64")
@@ -490,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = topk(dataset, models, seeds, folds, protocols)
     table.to_csv(out / "topk_accuracy.csv", index=False)
     summary = summarize(table)
-    summary.to_csv(out / "topk_accuracy_summary.csv", index=False)
+    summary.to_csv(out / "topk_accuracy_mean.csv", index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0

@@ -31,7 +31,7 @@ def test_topk_accuracy_for_every_protocol(script, synthetic_dir: Path, tmp_path:
         index=["protocol", "split", "n_revealed"], columns="form", values="top_k_acc@10"
     )
     assert len(wide) == 5 and np.all(wide["filtered"] >= wide["tfrs"])
-    summary = pd.read_csv(tmp_path / "topk_accuracy_summary.csv")
+    summary = pd.read_csv(tmp_path / "topk_accuracy_mean.csv")
     assert len(summary) == len(table)  # one split each
 
 
