@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import artistrec
 from artistrec.evaluation.runner import fold_in_latency
-from artistrec.models.base import single_blas_thread
+from artistrec.models.linalg import single_blas_thread
 
 
 def measure(

@@ -33,6 +33,8 @@ def test_info_json_on_real_data(real_ds: object) -> None:
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)
     stats.pop("fingerprint")
+    assert stats.pop("format") == "hetrec2011"
+    assert stats.pop("parts") == {"tags": True, "friends": True, "profiles": False}
     assert stats == {
         "users": 1892,
         "artists": 17632,
@@ -49,7 +51,7 @@ def test_validate_real_data_lists_findings(real_ds: object) -> None:
     result = runner.invoke(app, ["data", "validate", os.environ["LASTFM_DATA_DIR"]])
     assert result.exit_code == 0, result.output
     out = _flat(result.stdout)
-    assert "loads (1,892 users, 17,632 artists)" in out
+    assert "loads as HetRec 2011 Last.fm (1,892 users, 17,632 artists)" in out
     assert "2 finding(s):" in out
     assert "1538 row(s) refer to 390 artist id(s) in column 'artistID'" in out
     assert "5 tag assignment(s) dated before 2002 (years 1956, 1957, 1979)" in out
@@ -162,3 +164,64 @@ def test_download_command_offline_error(tmp_path: Path) -> None:
     err = _flat(result.stderr)
     assert "could not download the data set" in err and "--data-dir" in err
     assert not (tmp_path / "hetrec2011-lastfm-2k").exists()
+
+
+def test_validate_missing_path_blames_the_argument(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["data", "validate", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    err = _flat(result.stderr)
+    assert "(given by the PATH argument) does not exist" in err and "--data-dir" not in err
+
+
+def test_synthetic_lastfm360k_format_then_info_and_validate(tmp_path: Path) -> None:
+    out = tmp_path / "l"
+    args = ["data", "synthetic", str(out), "--format", "lastfm360k", "--users", "60"]
+    result = runner.invoke(app, [*args, "--artists", "150", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "wrote 60 users, 150 artists (lastfm360k format)" in _flat(result.stdout)
+    assert (out / "usersha1-artmbid-artname-plays.tsv").is_file()
+    info = runner.invoke(app, ["data", "info", "--json", "--data-dir", str(out)])
+    stats = json.loads(info.stdout)
+    assert stats["format"] == "lastfm360k" and stats["users"] == 60
+    assert stats["parts"] == {"tags": False, "friends": False, "profiles": True}
+    table = runner.invoke(app, ["data", "info", "--data-dir", str(out)])
+    assert "Last.fm-360K" in table.stdout and "not in this data set" in table.stdout
+    valid = runner.invoke(app, ["data", "validate", str(out)])
+    assert valid.exit_code == 0 and "loads as Last.fm-360K (60 users" in _flat(valid.stdout)
+
+
+def test_synthetic_generic_format_with_a_preset(tmp_path: Path) -> None:
+    out = tmp_path / "g"
+    result = runner.invoke(
+        app,
+        [
+            "data",
+            "synthetic",
+            str(out),
+            "--preset",
+            "10x",
+            "--users",
+            "30",
+            "--artists",
+            "80",
+            "--format",
+            "generic",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "interactions.csv").is_file() and (out / "artists.csv").is_file()
+    stats = json.loads(
+        runner.invoke(app, ["data", "info", "--json", "--data-dir", str(out)]).stdout
+    )
+    assert (stats["format"], stats["users"], stats["artists"]) == ("generic", 30, 80)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--preset", "1000x"), ("--format", "xml")], ids=["preset", "format"]
+)
+def test_synthetic_rejects_unknown_choices(tmp_path: Path, option: str, value: str) -> None:
+    result = runner.invoke(app, ["data", "synthetic", str(tmp_path / "x"), option, value])
+    assert result.exit_code == 2
+    assert "unknown" in result.output and value in result.output
+    assert not (tmp_path / "x").exists()

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from artistrec import load_model
 from artistrec.cli import app
 from artistrec.data import Dataset
-from artistrec.service import RecommenderService, default_model_path, fold
+from artistrec.data.names import fold_name as fold
+from artistrec.service import RecommenderService, default_model_path
 
 runner = CliRunner()
 
@@ -53,8 +54,11 @@ def test_train_saves_artifact(synthetic_dir: Path, synthetic_ds: Dataset, tmp_pa
     ("args", "message"),
     [
         (("train", "nope"), "unknown model"),
-        (("train", "popularity", "--param", "bogus=1"), "bad parameters"),
-        (("train", "popularity", "--param", "by=loudness"), "by must be"),
+        (
+            ("train", "popularity", "--param", "bogus=1"),
+            "no parameter 'bogus'; valid parameters: by",
+        ),
+        (("train", "popularity", "--param", "by=loudness"), "parameter 'by' must be one of"),
         (("train", "popularity", "--param", "noequals"), "key=value"),
     ],
 )

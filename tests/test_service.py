@@ -1,22 +1,22 @@
-"""RecommenderService: ids at the boundary, validation, search, fold-in, reasons, caching."""
+"""RecommenderService, the facade: ids at the boundary, validation, fold-in, reasons, fallbacks.
+
+Each part has its own unit tests in tests/service/; these check that the facade composes them.
+"""
 
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 import pytest
 
 from artistrec import create_model
 from artistrec.data import Dataset
+from artistrec.data.names import fold_name as fold
 from artistrec.service import (
     MAX_RATINGS,
     InvalidRequestError,
     RecommenderService,
     UnknownArtistError,
     UnknownUserError,
-    default_model_path,
-    fold,
 )
 from artistrec.store.artifacts import ArtifactError
 
@@ -30,12 +30,6 @@ def svc(synthetic_ds: Dataset) -> RecommenderService:
 def _popular_ids(ds: Dataset, n: int) -> list[int]:
     order = np.argsort(-ds.artist_listeners(), kind="stable")[:n]
     return [int(x) for x in ds.artist_ids[order]]
-
-
-def test_fold_ignores_case_accents_width() -> None:
-    assert fold("Röyksopp") == fold("ROYKSOPP") == "royksopp"
-    assert fold("ＲＥＤ") == fold("red")
-    assert fold("  Sigur   Rós ") == "sigur ros"
 
 
 def test_search_accent_insensitive_and_sorted(svc: RecommenderService) -> None:
@@ -74,10 +68,13 @@ def test_resolve_artist(svc: RecommenderService) -> None:
     assert fold(str(ds.artist_names[ds.artist_map.index([svc.resolve_artist(name)])[0]])) == fold(
         name
     )
+    # a one-letter typo of a well-known name is offered back (among near-identical synthetic
+    # names, popularity decides which of equally close spellings comes first)
+    popular = svc.popular(1)[0].name
     with pytest.raises(UnknownArtistError) as exc:
-        svc.resolve_artist(name[:-1] + "q")
+        svc.resolve_artist(popular[:-1] + "q")
     assert exc.value.suggestions, "a one-letter typo must get suggestions"
-    assert name in exc.value.suggestions
+    assert exc.value.suggestions[0] == popular
     with pytest.raises(UnknownArtistError):
         svc.resolve_artist(10**9)
     with pytest.raises(InvalidRequestError):
@@ -164,9 +161,12 @@ def test_recommend_rating_validation(svc: RecommenderService) -> None:
         svc.recommend_for_ratings({i: 1 for i in range(MAX_RATINGS + 1)})
     with pytest.raises(UnknownArtistError) as exc:
         svc.recommend_for_ratings({10**9: 3})
-    assert exc.value.query == 10**9 and exc.value.suggestions
-    with pytest.raises(UnknownArtistError):
+    # an unknown id gets no "did you mean": neighbouring ids name unrelated artists
+    assert exc.value.query == 10**9 and exc.value.suggestions == []
+    assert exc.value.field == "ratings"
+    with pytest.raises(UnknownArtistError) as exc:
         svc.recommend_for_ratings({int(ids[0]): 3}, exclude=[10**9])
+    assert exc.value.field == "exclude" and exc.value.suggestions == []
 
 
 def test_recommend_for_user(svc: RecommenderService) -> None:
@@ -191,52 +191,39 @@ def test_similar(svc: RecommenderService) -> None:
         svc.similar(10**9)
 
 
-def test_model_trained_saved_and_reloaded(synthetic_ds: Dataset) -> None:
-    name = "popularity"  # a named (not "default") model: independent of the registry's choice
-    path = default_model_path(name, synthetic_ds.fingerprint)
-    path.unlink(missing_ok=True)
-    svc = RecommenderService(synthetic_ds, train_if_missing=False)
-    with pytest.raises(ArtifactError):
-        svc.model(name)
-    svc = RecommenderService(synthetic_ds)
-    results: list = []
-    threads = [threading.Thread(target=lambda: results.append(svc.model(name))) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len({id(m) for m in results}) == 1, "concurrent first calls must share one model"
-    assert path.is_file()
-    again = RecommenderService(synthetic_ds, train_if_missing=False)
-    assert again.model(name).name == name
-    old = again.model(name)
-    assert again.reload(name) is not old and again.model(name) is not old
-    assert again.model_info(name)["data_fingerprint"] == synthetic_ds.fingerprint
-
-
-def test_cached_artifact_with_stale_params_is_retrained(synthetic_ds: Dataset) -> None:
-    """An artifact cached under a model's name but trained with other (since retuned) params."""
-    path = default_model_path("popularity", synthetic_ds.fingerprint)
+def test_model_cache_is_served_through_the_facade(synthetic_ds: Dataset, tmp_path) -> None:
+    path = tmp_path / "pop.npz"
     create_model("popularity", by="plays").fit(synthetic_ds).save(path)
-    svc = RecommenderService(synthetic_ds)
-    assert svc.model("popularity").get_params() == create_model("popularity").get_params()
-    # and the retrained model replaced the stale file
-    again = RecommenderService(synthetic_ds, train_if_missing=False)
-    assert again.model("popularity").by == "listeners"
+    svc = RecommenderService(synthetic_ds, model_path=path, train_if_missing=False)
+    assert not svc.is_loaded()
+    assert svc.model().get_params() == {"by": "plays"} and svc.is_loaded()
+    assert svc.model_path == path and svc.model_info()["artifact"] == str(path)
+    with pytest.raises(ArtifactError):
+        RecommenderService(synthetic_ds, model_path=tmp_path / "nope.npz").model()
 
 
-def test_default_model_follows_registry(synthetic_ds: Dataset) -> None:
-    from artistrec.models.registry import DEFAULT_MODEL
+def test_no_positive_rating_recommends_popular_artists_whatever_the_model(
+    synthetic_ds: Dataset,
+) -> None:
+    knn = create_model("item-knn").fit(synthetic_ds)
+    svc = RecommenderService(synthetic_ds, models={"default": knn}, train_if_missing=False)
+    ids = _popular_ids(synthetic_ds, 8)
+    recs = svc.recommend_for_ratings({ids[0]: 0}, k=5, exclude=[ids[2]])
+    assert [r.artist_id for r in recs] == [ids[1], *ids[3:7]]
+    listeners = synthetic_ds.artist_listeners()
+    top = listeners.max()
+    for r in recs:
+        assert r.reason == f"popular: {listeners[r.index]:,} listeners"
+        assert r.score == pytest.approx(listeners[r.index] / top)
 
-    svc = RecommenderService(synthetic_ds)
-    assert svc.model().name == DEFAULT_MODEL
-    assert default_model_path(DEFAULT_MODEL, synthetic_ds.fingerprint).is_file()
 
-
-def test_explicit_model_path_missing(synthetic_ds: Dataset, tmp_path) -> None:
-    svc = RecommenderService(synthetic_ds, model_path=tmp_path / "nope.npz")
-    with pytest.raises(ArtifactError, match="not found"):
-        svc.model()
+def test_novelty_pool_does_not_depend_on_exclusions_outside_it(svc: RecommenderService) -> None:
+    ds = svc.dataset
+    ids = _popular_ids(ds, ds.n_artists)
+    base = svc.recommend_for_ratings({ids[0]: 4}, k=5, novelty=0.5)
+    far = svc.recommend_for_ratings({ids[0]: 4}, k=5, novelty=0.5, exclude=[ids[-1]])
+    assert [r.artist_id for r in far] == [r.artist_id for r in base]
+    assert [r.score for r in far] == [r.score for r in base]
 
 
 @pytest.mark.integration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,11 @@ from rich.table import Table
 
 from artistrec.data import DataError, load_dataset
 from artistrec.data.source import download_dataset
+
+if TYPE_CHECKING:  # imported lazily at run time (pyspark is optional, --help stays fast)
+    from artistrec.data import Dataset
+    from artistrec.models.base import Recommender
+    from artistrec.models.spark_als import SparkALS
 
 app = typer.Typer(
     name="artistrec",
@@ -29,7 +34,8 @@ DataDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Directory with the HetRec files (default: $LASTFM_DATA_DIR, the cache, else download).",
+        help="Directory with the data: HetRec 2011, Last.fm-360K or interactions.csv/.parquet "
+        "(default: $LASTFM_DATA_DIR, the cache, else download HetRec).",
     ),
 ]
 
@@ -46,8 +52,10 @@ def data_info(
     data_dir: DataDirOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Print the data set's statistics (as in the HetRec readme)."""
+    """Print the data set's statistics (as in the HetRec readme), for any format."""
     from rich.markup import escape
+
+    from artistrec.data.formats import TITLES
 
     try:
         with console.status("loading data set"):
@@ -56,9 +64,11 @@ def data_info(
         fail(escape(str(exc)))
     stats = ds.summary()
     if as_json:
-        print(json.dumps({"fingerprint": ds.fingerprint, **stats}, indent=2))
+        out = {"fingerprint": ds.fingerprint, "format": ds.format, **stats, "parts": ds.parts}
+        print(json.dumps(out, indent=2))
         return
-    table = Table(title=f"HetRec 2011 Last.fm (fingerprint {ds.fingerprint})")
+    title = TITLES.get(ds.format, ds.format)
+    table = Table(title=f"{title} (fingerprint {ds.fingerprint})")
     table.add_column("statistic")
     table.add_column("value", justify="right")
     labels = {
@@ -70,25 +80,37 @@ def data_info(
         "friend_relations": "friend relations",
         "friend_pairs_directed": "friend pairs (directed)",
     }
+    missing = "not in this data set"
     for key, label in labels.items():
-        table.add_row(label, f"{stats[key]:,}")
+        absent = (key.startswith("tag") and not ds.has_tags) or (
+            key.startswith("friend") and not ds.has_friends
+        )
+        table.add_row(label, missing if absent else f"{stats[key]:,}")
+    if ds.has_profiles:
+        table.add_row("user profiles", "gender, age, country, signup")
     console.print(table)
 
 
 @data_app.command("validate")
 def data_validate(
-    path: Annotated[Path, typer.Argument(help="Directory with the HetRec files to check.")],
+    path: Annotated[
+        Path, typer.Argument(help="Directory with a data set (HetRec, Last.fm-360K or generic).")
+    ],
 ) -> None:
     """Validate the files in PATH: fatal problems exit 1; findings are listed."""
     from rich.markup import escape
 
+    from artistrec.data.formats import TITLES, detect_format
+
     try:
+        fmt = detect_format(path, "the PATH argument")
         with console.status(f"validating {escape(str(path))}"):
             ds = load_dataset(path, use_cache=False, download=False)
     except DataError as exc:
         fail(escape(f"invalid data: {exc}"))
     console.print(
-        f"[green]ok[/]: {escape(str(path))} loads ({ds.n_users:,} users, {ds.n_artists:,} artists)",
+        f"[green]ok[/]: {escape(str(path))} loads as {TITLES.get(fmt, fmt)} "
+        f"({ds.n_users:,} users, {ds.n_artists:,} artists)",
         soft_wrap=True,
     )
     console.print(f"{len(ds.findings)} finding(s):")
@@ -114,28 +136,74 @@ def data_download(
 
 @data_app.command("synthetic")
 def data_synthetic(
-    out_dir: Annotated[Path, typer.Argument(help="Directory to write the six HetRec files to.")],
-    users: Annotated[int, typer.Option(min=1, help="Number of users.")] = 1892,
-    artists: Annotated[int, typer.Option(min=1, help="Number of artists.")] = 17632,
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the data set to.")],
+    preset: Annotated[
+        str,
+        typer.Option(
+            help="Size: hetrec (= 1x: 1,892 users x 17,632 artists), 10x, 100x, or lastfm360k "
+            "(359,347 users, ~160K artists, ~17.5M pairs).",
+        ),
+    ] = "hetrec",
+    data_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Files to write: hetrec (the six HetRec files), lastfm360k "
+            "(usersha1-artmbid-artname-plays.tsv + usersha1-profile.tsv) or generic "
+            "(interactions.csv + artists.csv).",
+        ),
+    ] = "hetrec",
+    users: Annotated[
+        int | None, typer.Option(min=1, help="Number of users (overrides the preset).")
+    ] = None,
+    artists: Annotated[
+        int | None, typer.Option(min=1, help="Number of artists (overrides the preset).")
+    ] = None,
     tags: Annotated[
         int | None, typer.Option(min=1, help="Number of tags (default: ~artists/1.5).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Write a synthetic data set in the HetRec format (tests, scale benchmarks)."""
+    """Write a synthetic data set (tests, scale benchmarks) in any format the loader reads."""
+    import dataclasses
+    import time
+
     from rich.markup import escape
 
-    from artistrec.data.synthetic import SyntheticSpec, generate
+    from artistrec.data.synthetic import FORMATS, PRESETS, generate
 
-    n_tags = tags if tags is not None else max(1, round(artists / 1.5))
-    spec = SyntheticSpec(n_users=users, n_artists=artists, n_tags=n_tags, seed=seed)
+    if preset not in PRESETS:
+        raise typer.BadParameter(
+            f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}", param_hint="--preset"
+        )
+    if data_format not in FORMATS:
+        raise typer.BadParameter(
+            f"unknown format {data_format!r}; choose one of {', '.join(FORMATS)}",
+            param_hint="--format",
+        )
+    spec = PRESETS[preset]
+    changes: dict[str, int] = {"seed": seed}
+    if users is not None:
+        changes["n_users"] = users
+    if artists is not None:
+        changes["n_artists"] = artists
+    if tags is not None:
+        changes["n_tags"] = tags
+    elif artists is not None:
+        changes["n_tags"] = max(1, round(artists / 1.5))
+    spec = dataclasses.replace(spec, **changes)
+    start = time.perf_counter()
     try:
-        path = generate(out_dir, spec, progress=progress)
+        path = generate(out_dir, spec, format=data_format, progress=progress)
     except (OSError, ValueError) as exc:
         fail(escape(f"could not write synthetic data to {out_dir}: {exc}"))
+    seconds = time.perf_counter() - start
+    what = f"{spec.n_users:,} users, {spec.n_artists:,} artists"
+    if data_format == "hetrec":
+        what += f", {spec.n_tags:,} tags"
     console.print(
-        f"wrote {users:,} users, {artists:,} artists, {n_tags:,} tags to {escape(str(path))}",
+        f"wrote {what} ({data_format} format) to {escape(str(path))} in {seconds:.1f} s",
         soft_wrap=True,
     )
 
@@ -187,6 +255,82 @@ def _print_recommendations(recs: list, title: str, as_json: bool) -> None:
     console.print(table)
 
 
+#: Where ``artistrec train`` runs a fit.
+ENGINES = ("local", "spark")
+
+
+def _train_on_spark(estimator: Recommender, ds: Dataset, master: str | None) -> SparkALS:
+    """Fit the ``als`` ``estimator``'s parameters with Spark's ALS on ``master``, with a progress
+    bar fed by Spark's status tracker; Spark's own console output goes to its log file."""
+    import contextlib
+    import threading
+
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from artistrec.models.spark_als import (
+        DEFAULT_MASTER,
+        SparkALS,
+        SparkUnavailableError,
+        default_log_path,
+        expected_jobs,
+        fit_status,
+        spark_session,
+    )
+
+    master = master or DEFAULT_MASTER
+    model = SparkALS(**estimator.get_params())
+    try:
+        model.check_params()
+    except ValueError as exc:
+        fail(escape(f"training als on Spark failed: {exc}"))
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    total = expected_jobs(int(model.iterations))
+    with contextlib.ExitStack() as stack:  # stops the session on every way out, fail() included
+        try:
+            with console.status(f"starting Spark on {escape(master)}"):
+                spark = stack.enter_context(spark_session(master))
+        except SparkUnavailableError as exc:
+            fail(escape(str(exc)))
+        done = threading.Event()
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(f"training als on Spark ({escape(master)})", total=total, status="")
+
+            def watch() -> None:
+                while not done.wait(0.5):
+                    try:
+                        status = fit_status(spark)
+                    except Exception:  # the session is shutting down: stop reporting
+                        return
+                    bar.update(
+                        task, completed=min(status.jobs_done, total - 1), status=status.describe()
+                    )
+
+            watcher = threading.Thread(target=watch, name="spark-progress", daemon=True)
+            watcher.start()
+            try:
+                model.fit(ds)
+            except (ValueError, TypeError) as exc:
+                error = f"training als on Spark failed: {exc}"
+            except Exception as exc:  # Py4J / Spark errors: the details are in Spark's log
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                error = f"Spark failed while training als: {first} (log: {default_log_path()})"
+            else:
+                error = None
+            finally:
+                done.set()
+                watcher.join()
+        if error is not None:
+            fail(escape(error))
+    return model
+
+
 @app.command("train")
 def train(
     model: Annotated[str, typer.Argument(help="Model name (see `artistrec.available_models()`).")],
@@ -199,6 +343,21 @@ def train(
         typer.Option(help="Artifact path (default: the cache path the service and API load)."),
     ] = None,
     data_dir: DataDirOpt = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the model trains: 'local' (this process) or 'spark' (als only: "
+            "pyspark.ml's ALS on --spark-master; needs Java and the spark extra)."
+        ),
+    ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master for --engine spark: local[N] (N cores here), local[*] or "
+            "spark://host:7077 (default local[*]).",
+        ),
+    ] = None,
 ) -> None:
     """Train MODEL on the whole data set and save it as an artifact (npz + JSON, no pickle)."""
     import time
@@ -210,6 +369,12 @@ def train(
     params = dict(_parse_param(p) for p in (param or []))
     if model not in available_models():
         fail(f"unknown model {model!r}; available: {', '.join(available_models())}")
+    if engine not in ENGINES:
+        fail(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}", 2)
+    if engine == "spark" and model != "als":
+        fail(f"--engine spark trains the als model only, not {model!r}", 2)
+    if engine != "spark" and spark_master is not None:
+        fail("--spark-master only applies with --engine spark", 2)
     try:
         estimator = create_model(model, **params)
     except ValueError as exc:
@@ -220,10 +385,13 @@ def train(
     except DataError as exc:
         fail(str(exc))
     start = time.perf_counter()
-    try:
-        fit_with_progress(estimator, ds)
-    except (ValueError, TypeError) as exc:
-        fail(f"training {model} failed: {exc}")
+    if engine == "spark":
+        estimator = _train_on_spark(estimator, ds, spark_master)
+    else:
+        try:
+            fit_with_progress(estimator, ds)
+        except (ValueError, TypeError) as exc:
+            fail(f"training {model} failed: {exc}")
     seconds = time.perf_counter() - start
     name = DEFAULT_MODEL if model == "default" else model
     path = out if out is not None else default_model_path(name, ds.fingerprint)
@@ -245,6 +413,14 @@ def recommend(
             help='A rating "Artist Name=LEVEL" (level 0..5; an artist id works too); repeatable.',
         ),
     ] = None,
+    history: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--history",
+            help="A listening-history export: Spotify JSON, Last.fm scrobbles CSV, an "
+            "artist,plays CSV/TSV, or a zip of them (repeatable; read in memory, not stored).",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option(help="Number of recommendations (1..500).")] = 10,
     model: Annotated[str, typer.Option(help="Model name.")] = "default",
     novelty: Annotated[
@@ -253,11 +429,18 @@ def recommend(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Recommend artists for a known user (--user) or for your own ratings (--rate, repeatable)."""
+    """Recommend artists for a known user (--user), for your own ratings (--rate, repeatable)
+    or for your listening history (--history, repeatable)."""
     from artistrec.service import InvalidRequestError, UnknownArtistError, UnknownUserError
 
+    if history:
+        if user is not None or rate:
+            fail("--history cannot be combined with --user or --rate", 2)
+        from artistrec.cli_history import recommend_from_history
+
+        return recommend_from_history(history, k, model, novelty, as_json, data_dir)
     if (user is None) == (not rate):
-        fail('give either --user ID or at least one --rate "Artist Name=LEVEL"', 2)
+        fail('give either --user ID, at least one --rate "Artist Name=LEVEL" or --history FILE', 2)
     parsed: list[tuple[str, int]] = []
     for text in rate or []:
         name, sep, level = text.rpartition("=")
@@ -322,7 +505,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: Annotated[
-        Path | None, typer.Option(help="SQLite profile database (default: in the cache dir).")
+        str | None,
+        typer.Option(
+            help="Profile database: a SQLite file path (default: in the cache dir), "
+            "sqlite:///path, or postgresql://user@host/dbname to share profiles between "
+            "instances (needs the 'postgres' extra; password via PGPASSWORD or ~/.pgpass)."
+        ),
     ] = None,
     model: Annotated[
         Path | None,
@@ -336,16 +524,16 @@ def serve(
 ) -> None:
     """Run the HTTP API (FastAPI + uvicorn). Set ARTISTREC_ADMIN_TOKEN to enable /admin/reload."""
     from artistrec.api.server import run
-    from artistrec.store.profiles import ProfileStore, StoreError
+    from artistrec.store.profiles import StoreError, open_profile_store
 
-    svc = _load_service(data_dir, "default", model)
-    try:
-        store = ProfileStore(db) if db is not None else ProfileStore.default()
+    try:  # before loading the model: a wrong --db fails in a second, not after training
+        store = open_profile_store(db)
     except StoreError as exc:
         fail(str(exc))
+    svc = _load_service(data_dir, "default", model)
     console.print(
         f"serving {svc.model().name} on http://{host}:{port} with {workers} process(es) "
-        f"(profiles: {store.path}); docs at /docs"
+        f"(profiles: {store.location}); docs at /docs"
     )
     run(svc, store, host, port, workers=workers, data_dir=data_dir, model_path=model)
 
@@ -493,9 +681,10 @@ def web_app(
     ] = None,
     data_dir: DataDirOpt = None,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="SQLite file for saved profiles (default: $ARTISTREC_DB, else the API's)."
+            help="Saved profiles: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
+            "(default: $ARTISTREC_DB, else the API's SQLite file)."
         ),
     ] = None,
 ) -> None:
@@ -518,9 +707,12 @@ def web_app(
             fail(f"model artifact not found: {model}")
         os.environ["ARTISTREC_MODEL_PATH"] = str(model.resolve())
     if db is not None:
-        if db.is_dir():
+        if "://" in db:
+            os.environ[ENV_PROFILE_DB] = db.strip()
+        elif Path(db).is_dir():
             fail(f"--db must be a file path, not a directory: {db}")
-        os.environ[ENV_PROFILE_DB] = str(db.resolve())
+        else:
+            os.environ[ENV_PROFILE_DB] = str(Path(db).resolve())
     try:
         with console.status("loading data set"):
             ds = load_dataset(data_dir)

@@ -72,10 +72,42 @@ def test_histogram_linear_and_log() -> None:
     assert explore.histogram(np.array([]), bins=3).empty
 
 
-def test_item_embeddings_and_norms(synthetic_ds: Dataset) -> None:
+def test_item_embeddings_asks_the_model(synthetic_ds: Dataset) -> None:
+    emb = np.random.default_rng(0).normal(size=(synthetic_ds.n_artists, 4))
+    got = explore.item_embeddings(SimpleNamespace(item_factors_=emb))
+    assert got.dtype == np.float32 and np.allclose(got, emb)
+    assert np.allclose(explore.item_embeddings(SimpleNamespace(item_embeddings_=emb)), emb)
+    # a model's own item_embeddings() wins over its raw factors (e.g. BPR's bias column)
+    model = SimpleNamespace(item_embeddings=lambda: emb[:, :2], item_factors_=emb)
+    assert explore.item_embeddings(model).shape == (synthetic_ds.n_artists, 2)
+    # names no model has are not guessed; 1-D arrays are no embedding
+    assert explore.item_embeddings(SimpleNamespace(V_=emb, item_vectors_=emb)) is None
+    assert explore.item_embeddings(SimpleNamespace(item_factors_=np.ones(3))) is None
+
+
+@pytest.mark.parametrize("name", ["als", "bpr", "seed-mf", "set-autoencoder"])
+def test_factor_models_have_an_embedding_for_every_artist(name: str, synthetic_ds: Dataset) -> None:
+    from artistrec import create_model
+
+    fast = {
+        "als": {"iterations": 2},
+        "bpr": {"iterations": 2},
+        "seed-mf": {"iterations": 3},
+        "set-autoencoder": {"iterations": 1},
+    }
+    model = create_model(name, **fast.get(name, {})).fit(synthetic_ds)
+    emb = explore.item_embeddings(model)
+    assert emb is not None and emb.shape[0] == synthetic_ds.n_artists
+
+
+def test_popularity_has_no_embedding(synthetic_ds: Dataset) -> None:
+    from artistrec import create_model
+
+    assert explore.item_embeddings(create_model("popularity").fit(synthetic_ds)) is None
+
+
+def test_embedding_norms(synthetic_ds: Dataset) -> None:
     emb = np.random.default_rng(0).normal(size=(synthetic_ds.n_artists, 4)).astype(np.float32)
-    assert explore.item_embeddings(SimpleNamespace(item_factors_=emb)) is not None
-    assert explore.item_embeddings(SimpleNamespace(item_scores_=np.ones(3))) is None
     norms = explore.embedding_norms(synthetic_ds, emb)
     listened = synthetic_ds.artist_listeners() > 0
     assert len(norms) == int(listened.sum())
@@ -177,3 +209,32 @@ def test_benchmark_summaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "recbole",
         "zeta",
     ]
+
+
+def test_benchmark_dirs_default_to_the_working_directory_and_its_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ARTISTREC_RESULTS_DIR", raising=False)
+    checkout = tmp_path / "repo"
+    (checkout / "benchmarks" / "results").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    pd.DataFrame({"model": ["x"], "ndcg_mean": [0.5]}).to_csv(
+        checkout / "benchmarks" / "results" / "warm_summary.csv", index=False
+    )
+    inside = checkout / "docs"
+    inside.mkdir()
+    monkeypatch.chdir(inside)
+    assert explore.source_checkout() == checkout.resolve()
+    assert explore.benchmark_dirs() == [
+        inside / "results",
+        checkout.resolve() / "results",
+        checkout.resolve() / "benchmarks",
+    ]
+    assert explore.load_benchmark_summaries()["warm"]["model"].tolist() == ["x"]
+    # outside a checkout only the working directory's results/ is searched
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    assert explore.source_checkout() is None
+    assert explore.benchmark_dirs() == [outside / "results"]
+    assert explore.load_benchmark_summaries() == {}

@@ -1,4 +1,4 @@
-"""Saving and loading listener profiles: the service methods and the app's sidebar expander."""
+"""Saving and loading listener profiles: the app's profile service and its sidebar expander."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import pytest
 from app_helpers import card_names
 from streamlit.testing.v1 import AppTest
 
-from artistrec.app.common import md
-from artistrec.service import ENV_PROFILE_DB, RecommenderService, UnknownArtistError
-from artistrec.store.profiles import NotOwnerError, ProfileNotFoundError, ProfileStore
+from artistrec.app.common import get_profiles, md
+from artistrec.service import (
+    ENV_PROFILE_DB,
+    ProfileService,
+    RecommenderService,
+    UnknownArtistError,
+)
+from artistrec.store.profiles import ProfileStore
 
 
 @pytest.fixture
@@ -28,46 +33,27 @@ def _rate(svc: RecommenderService, n: int, start: int = 0) -> dict[int, int]:
 
 
 # ----------------------------------------------------------------------------- service
-def test_service_save_load_update(svc: RecommenderService, db: Path) -> None:
+@pytest.fixture
+def profiles(svc: RecommenderService, db: Path) -> ProfileService:
+    """The profile service the app's pages use (over $ARTISTREC_DB)."""
+    return get_profiles()
+
+
+def test_app_profile_service_uses_the_configured_database(
+    svc: RecommenderService, profiles: ProfileService, db: Path, tmp_path: Path
+) -> None:
     ratings = _rate(svc, 4)
-    pid, token = svc.save_profile(ratings, display_name="ann")
-    profile = svc.load_profile(pid)
-    assert profile.ratings == ratings and profile.display_name == "ann"
-    # the same store the HTTP API opens on that path sees it, token hash and all
+    pid, token = profiles.save(ratings, display_name="ann")
+    assert profiles.load(pid).ratings == ratings and profiles.load(pid).display_name == "ann"
+    # the same database the HTTP API opens on that path sees it, token hash and all
     store = ProfileStore(db)
     assert store.get(pid).ratings == ratings
+    assert store.replace(pid, token, {}, None).ratings == {}
     store.close()
-
-    new = _rate(svc, 2, start=5)
-    assert svc.save_profile(new, None, profile_id=pid, token=token) == (pid, token)
-    assert svc.load_profile(pid).ratings == new
-    assert svc.load_profile(pid).display_name is None
-
-    with pytest.raises(NotOwnerError):
-        svc.save_profile(ratings, profile_id=pid, token="wrong")
-    with pytest.raises(NotOwnerError):
-        svc.save_profile(ratings, profile_id=pid, token=None)
-    assert svc.load_profile(pid).ratings == new
-    with pytest.raises(ProfileNotFoundError):
-        svc.load_profile("00000000-0000-0000-0000-000000000000")
+    assert get_profiles() is profiles  # one service (and store) per process and path
     with pytest.raises(UnknownArtistError):
-        svc.save_profile({10**9: 3})
+        profiles.save({10**9: 3})
     assert ProfileStore(db).count() == 1
-
-
-def test_service_db_argument_and_unknown_artists_dropped(
-    svc: RecommenderService, tmp_path: Path
-) -> None:
-    other = tmp_path / "other.sqlite3"
-    ratings = _rate(svc, 3)
-    pid, _ = svc.save_profile(ratings, db=other)
-    assert svc.profile_store(other) is svc.profile_store(str(other))
-    # a profile stored by the API may hold ids of another data version: they are skipped
-    store = ProfileStore(other)
-    stale, _ = store.create({**ratings, 10**9: 4})
-    store.close()
-    assert svc.load_profile(stale.id, db=other).ratings == ratings
-    assert svc.load_profile(pid, db=other).ratings == ratings
 
 
 # ----------------------------------------------------------------------------- app
@@ -102,7 +88,7 @@ def test_app_save_then_load_in_a_fresh_session(make_app, svc, db: Path) -> None:
     assert any(s.value.startswith("Saved profile") for s in at.success)
     pid, token = at.session_state["profile_id"], at.session_state["profile_token"]
     assert [c.value for c in at.code] == [pid, token]
-    assert svc.load_profile(pid).ratings == ratings
+    assert get_profiles().load(pid).ratings == ratings
 
     fresh = make_app()
     assert not fresh.session_state["picked"]
@@ -132,7 +118,7 @@ def test_app_update_with_token_and_wrong_token(make_app, svc, db: Path) -> None:
     at.button(key="profile_save").click().run()
     assert any(s.value == f"Updated profile {pid}." for s in at.success)
     assert at.session_state["profile_id"] == pid
-    assert svc.load_profile(pid).ratings == more
+    assert get_profiles().load(pid).ratings == more
     assert ProfileStore(db).count() == 1
 
     # a wrong token changes nothing and says why
@@ -141,8 +127,10 @@ def test_app_update_with_token_and_wrong_token(make_app, svc, db: Path) -> None:
     at.button(key="profile_save").click().run()
     assert not at.exception, at.exception
     assert any("does not own" in e.value for e in at.error)
-    assert svc.load_profile(pid).ratings == more
-    assert token != "not-the-token"
+    assert get_profiles().load(pid).ratings == more
+    # the owner's token still works
+    assert get_profiles().save(first, profile_id=pid, token=token) == (pid, token)
+    assert get_profiles().load(pid).ratings == first
 
 
 def test_app_unknown_id_shows_error_and_keeps_ratings(make_app, svc, db: Path) -> None:
@@ -177,7 +165,7 @@ def test_app_not_interested_round_trips_and_empty_save_refused(make_app, svc, db
     at.button(key="profile_save").click().run()
     pid = at.session_state["profile_id"]
     # "not interested" is stored as level 0 and comes back as hidden, not as a rating
-    assert svc.load_profile(pid).ratings == {**ratings, hidden_id: 0}
+    assert get_profiles().load(pid).ratings == {**ratings, hidden_id: 0}
     fresh = make_app()
     fresh.text_input(key="profile_id").input(pid).run()
     fresh.button(key="profile_load").click().run()

@@ -6,7 +6,8 @@ from app_helpers import APP_MODEL, card_names
 from streamlit.testing.v1 import AppTest
 
 from artistrec.app.common import recommendations_frame
-from artistrec.service import RecommenderService, fold
+from artistrec.data.names import fold_name as fold
+from artistrec.service import RecommenderService
 
 
 def _add(at: AppTest, query: str, position: int = 0) -> tuple[int, str]:
@@ -54,16 +55,18 @@ def test_unknown_search_warns_and_suggests(make_app, svc) -> None:
     assert not at.exception
     assert any("No artist matches" in w.value for w in at.warning)
     assert not [b for b in at.button if b.key and b.key.startswith("add_")]
-    # a misspelt real name offers close names as suggestions that can be added
-    name = svc.popular(1)[0].name
-    misspelt = name[:-1] + "xq"
+    # a misspelt real name finds the artist among close spellings, best first, and adds it
+    popular = svc.popular(1)[0]
+    misspelt = popular.name[:-1] + "q"
     at.text_input(key="search").input(misspelt).run()
-    suggestions = [b for b in at.button if b.key and b.key.startswith("suggest_")]
-    assert [str(b.label) for b in suggestions] == svc.suggest_names(misspelt)
-    assert str(suggestions[0].label) == name
-    suggestions[0].click().run()
+    buttons = [b for b in at.button if b.key and b.key.startswith("add_")]
+    assert [int(b.key.removeprefix("add_")) for b in buttons] == [
+        h.id for h in svc.search_artists(misspelt, limit=len(buttons))
+    ]
+    assert int(buttons[0].key.removeprefix("add_")) == popular.artist_id
+    buttons[0].click().run()
     assert not at.exception
-    assert list(at.session_state["picked"].values()) == [name]
+    assert list(at.session_state["picked"].values()) == [popular.name]
 
 
 def test_rated_artists_excluded_and_results_follow_selection(make_app, svc) -> None:
@@ -73,7 +76,8 @@ def test_rated_artists_excluded_and_results_follow_selection(make_app, svc) -> N
     assert [s.value for s in at.subheader if "Recommended" in s.value]
     after_one = card_names(at)
     assert a_name not in after_one
-    assert after_one != popular_cards or APP_MODEL == "popularity"
+    assert popular_cards == _names(svc, svc.popular(12))
+    assert after_one == _names(svc, svc.recommend_for_ratings({a_id: 3}, k=12, model=APP_MODEL))
     b_id, b_name = _add(at, "night")
     c_id, c_name = _add(at, "café")
     names = card_names(at)

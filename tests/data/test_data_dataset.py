@@ -37,7 +37,7 @@ def test_interactions_are_float32_csr_raw_counts(ds: Dataset) -> None:
     )
     np.testing.assert_array_equal(m.toarray(), expected)
     assert ds.artist_names.tolist() == ["Titãs", '"Weird Al" Yankovic', "Björk", "Nobody Listens"]
-    assert list(ds.artists.columns) == ["id", "name", "url", "picture_url"]
+    assert list(ds.artists.columns) == ["id", "name", "url", "picture_url", "mbid"]
     assert ds.artists.loc[1, "picture_url"] == ""  # empty field kept as empty string
 
 

@@ -9,6 +9,7 @@ import pytest
 from hetrec_fixtures import MINI, write_mini
 
 from artistrec.data import Dataset, load_dataset
+from artistrec.data.decode import decode_lines
 from artistrec.data.loader import decode_bytes
 from artistrec.data.synthetic import SyntheticSpec, generate
 
@@ -25,6 +26,40 @@ def test_decode_bytes_prefers_utf8_and_falls_back_to_latin1() -> None:
     assert decode_bytes("Titãs".encode()) == ("Titãs", "utf-8")
     assert decode_bytes("Titãs".encode("latin-1")) == ("Titãs", "latin-1")
     assert decode_bytes(b"\xef\xbb\xbfid") == ("id", "utf-8")  # BOM dropped
+
+
+def test_decode_lines_reads_only_the_bad_lines_as_latin1() -> None:
+    raw = "id\nBjörk\n".encode() + "Motörhead\n".encode("latin-1") + "Sigur Rós\n".encode()
+    decoded = decode_lines(raw)
+    assert decoded.text == "id\nBjörk\nMotörhead\nSigur Rós\n"
+    assert decoded.encoding == "mixed"
+    assert decoded.latin1_lines.tolist() == [3]
+    assert decoded.finding("a.dat") == (
+        "a.dat: 1 line is not UTF-8 and was read as latin-1: line 3"
+    )
+
+
+def test_decode_lines_whole_latin1_file_is_not_a_finding() -> None:
+    decoded = decode_lines("tag\ntropicália\nfußball\n".encode("latin-1"))
+    assert (decoded.text, decoded.encoding) == ("tag\ntropicália\nfußball\n", "latin-1")
+    assert decoded.finding("tags.dat") is None
+
+
+def test_decode_lines_lists_many_latin1_lines() -> None:
+    raw = "Björk\n".encode() + "é\n".encode("latin-1") * 7
+    decoded = decode_lines(raw)
+    assert decoded.latin1_lines.tolist() == [2, 3, 4, 5, 6, 7, 8]
+    assert decoded.finding("x") == (
+        "x: 7 lines are not UTF-8 and were read as latin-1: lines 2, 3, 4, 5, 6 and 2 more"
+    )
+
+
+def test_one_latin1_line_in_a_utf8_artists_file(tmp_path: Path) -> None:
+    """Issue 12.18: one latin-1 line must not turn every other name into mojibake."""
+    raw = MINI["artists.dat"].encode() + "9\tMotörhead\thttp://m\thttp://p\n".encode("latin-1")
+    ds = load_dataset(write_mini(tmp_path / "d", {"artists.dat": raw}), use_cache=False)
+    assert _names(ds, [1, 5, 9]) == ["Titãs", "Björk", "Motörhead"]
+    assert "artists.dat: 1 line is not UTF-8 and was read as latin-1: line 6" in ds.findings
 
 
 def test_mini_names_keep_accents_and_quotes(mini_dir: Path) -> None:

@@ -129,3 +129,18 @@ def test_idmap_rejects_unsorted_and_out_of_range() -> None:
     with pytest.raises(ValueError, match="whole numbers"):
         m.index([10.5])
     assert isinstance(UnknownIdError("artist", np.array([1])), KeyError)
+
+
+@pytest.mark.parametrize(
+    "ids", [[1, 2, 3, 4], [5, 6, 7], [1, 3, 4, 9]], ids=["1..n", "5..7", "gaps"]
+)
+def test_contiguous_and_gapped_id_maps_agree_with_a_search(ids: list[int]) -> None:
+    """Ids numbered first..first+n-1 take a shortcut (index = id - first); it must give
+    exactly what a binary search gives, unknown ids included."""
+    m = IdMap(np.asarray(ids), "artist")
+    query = np.arange(-1, 12)
+    expected = np.isin(query, ids)
+    np.testing.assert_array_equal(m.contains(query), expected)
+    np.testing.assert_array_equal(m.index(query[expected]), np.searchsorted(ids, query[expected]))
+    with pytest.raises(UnknownIdError, match="unknown artist id"):
+        m.index([0, ids[0]])

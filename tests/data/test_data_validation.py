@@ -36,173 +36,142 @@ def test_missing_directory(tmp_path: Path) -> None:
         load_dataset(tmp_path / "nowhere", download=False)
 
 
-def test_missing_column(tmp_path: Path) -> None:
+def _drop_pictures() -> dict[str, str | bytes | None]:
     text = "".join(
         "\t".join(line.split("\t")[:3]) + "\n" for line in MINI["artists.dat"].splitlines()
     )
-    with pytest.raises(
-        DataError,
-        match=r"^artists\.dat: missing column\(s\) pictureURL; header is 'id\\tname\\turl'",
-    ):
-        _load(tmp_path, {"artists.dat": text})
+    return {"artists.dat": text}
 
 
-def test_extra_column(tmp_path: Path) -> None:
+def _colour_column() -> dict[str, str | bytes | None]:
     text = "".join(line + "\tx\n" for line in MINI["tags.dat"].splitlines())
-    text = text.replace("tagValue\tx", "tagValue\tcolour", 1)
-    with pytest.raises(DataError, match=r"^tags\.dat: unexpected column\(s\) colour;"):
-        _load(tmp_path, {"tags.dat": text})
+    return {"tags.dat": text.replace("tagValue\tx", "tagValue\tcolour", 1)}
 
 
-def test_columns_out_of_order(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"user_friends\.dat: columns out of order"):
-        _load(tmp_path, _replace("user_friends.dat", "userID\tfriendID", "friendID\tuserID"))
+def _append(name: str, text: str) -> dict[str, str | bytes | None]:
+    return {name: MINI[name] + text}
 
 
-def test_non_integer_id(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError,
-        match=r"^user_artists\.dat: column 'userID' has 1 non-integer value\(s\), e\.g\. 'x4' on line\(s\) 4$",
-    ):
-        _load(tmp_path, _replace("user_artists.dat", "4\t1\t1\n", "x4\t1\t1\n"))
+#: (id, files that differ from MINI, the error the loader must raise). One row per rule the
+#: loader enforces; each message names the file, the problem, counts and example lines.
+INVALID_CASES: list[tuple[str, dict[str, str | bytes | None], str]] = [
+    (
+        "missing-column",
+        _drop_pictures(),
+        r"^artists\.dat: missing column\(s\) pictureURL; header is 'id\\tname\\turl'",
+    ),
+    ("extra-column", _colour_column(), r"^tags\.dat: unexpected column\(s\) colour;"),
+    (
+        "columns-out-of-order",
+        _replace("user_friends.dat", "userID\tfriendID", "friendID\tuserID"),
+        r"user_friends\.dat: columns out of order",
+    ),
+    (
+        "non-integer-id",
+        _replace("user_artists.dat", "4\t1\t1\n", "x4\t1\t1\n"),
+        r"^user_artists\.dat: column 'userID' has 1 non-integer value\(s\), e\.g\. 'x4' on line\(s\) 4$",
+    ),
+    (
+        "non-integer-weight",
+        _replace("user_artists.dat", "4\t1\t1\n", "4\t1\t1.5\n"),
+        r"column 'weight' has 1 non-integer value\(s\), e\.g\. '1\.5'",
+    ),
+    (
+        "negative-weight",
+        _replace("user_artists.dat", "2\t3\t20000", "2\t3\t-20000"),
+        r"^user_artists\.dat: listen counts \(weight\) must be positive, found 0 zero and 1 negative weight\(s\), e\.g\. line\(s\) 3$",
+    ),
+    (
+        "zero-weight",
+        _replace("user_artists.dat", "2\t1\t500", "2\t1\t0"),
+        r"found 1 zero and 0 negative weight\(s\), e\.g\. line\(s\) 2$",
+    ),
+    (
+        "negative-id",
+        _replace("artists.dat", "5\tBjörk", "-5\tBjörk"),
+        r"^artists\.dat: column 'id' has 1 negative id\(s\), e\.g\. -5",
+    ),
+    (
+        "duplicate-user-artist",
+        _append("user_artists.dat", "2\t1\t7\n"),
+        r"^user_artists\.dat: 1 duplicate \(user, artist\) row\(s\), e\.g\. line 7: userID=2, artistID=1$",
+    ),
+    (
+        "duplicate-artist-id",
+        _append("artists.dat", "5\tBjork again\thttp://x\thttp://y\n"),
+        r"^artists\.dat: 1 duplicate artist id row\(s\)",
+    ),
+    (
+        "unknown-artist-in-listens",
+        _append("user_artists.dat", "6\t42\t10\n6\t43\t10\n2\t42\t5\n"),
+        r"^user_artists\.dat: 3 row\(s\) refer to 2 artist id\(s\) in column 'artistID' that are not defined, e\.g\. 42, 43$",
+    ),
+    (
+        "unknown-user-in-friends",
+        _append("user_friends.dat", "8\t2\n"),
+        r"^user_friends\.dat: 1 row\(s\) refer to 1 user id\(s\) in column 'userID' that are not defined, e\.g\. 8$",
+    ),
+    (
+        "unknown-friend-in-friends",
+        _append("user_friends.dat", "2\t10\n4\t12\n"),
+        r"2 row\(s\) refer to 2 user id\(s\) in column 'friendID'.*e\.g\. 10, 12$",
+    ),
+    (
+        "unknown-user-in-tagging",
+        _append("user_taggedartists.dat", "9\t1\t1\t1\t1\t2009\n"),
+        r"^user_taggedartists\.dat: 1 row\(s\) refer to 1 user id\(s\) in column 'userID'.*e\.g\. 9$",
+    ),
+    (
+        "unknown-tag-in-tagging",
+        _append("user_taggedartists.dat", "2\t1\t3\t1\t1\t2009\n4\t5\t3\t1\t1\t2009\n"),
+        r"^user_taggedartists\.dat: 2 row\(s\) refer to 1 tag id\(s\) in column 'tagID' that are not defined, e\.g\. 3$",
+    ),
+    (
+        "truncated-line",
+        _replace("user_artists.dat", "4\t5\t70000", "4\t5"),
+        r"^user_artists\.dat: 1 truncated \(too few fields\) line\(s\) without exactly 3 tab-separated fields, e\.g\. line\(s\) 5$",
+    ),
+    (
+        "over-long-line",
+        _replace("tags.dat", "música brasileira", "música\tbrasileira"),
+        r"tags\.dat: 1 over-long \(too many fields\) line\(s\).*line\(s\) 3$",
+    ),
+    (
+        "empty-file",
+        {"user_friends.dat": ""},
+        r"^user_friends\.dat: file is empty \(expected header 'userID\\tfriendID'\)$",
+    ),
+    (
+        "header-only-listens",
+        {"user_artists.dat": "userID\tartistID\tweight\n"},
+        r"^user_artists\.dat: file has a header but no data rows$",
+    ),
+    (
+        "invalid-date",
+        _replace("user_taggedartists.dat", "3\t7\t2010", "31\t2\t2010"),
+        r"^user_taggedartists\.dat: 1 row\(s\) with an invalid day/month/year date, e\.g\. line\(s\) 4$",
+    ),
+    (
+        "duplicate-tag-assignment",
+        _append("user_taggedartists.dat", "2\t1\t2\t9\t9\t2009\n"),
+        r"1 duplicate \(user, artist, tag\) row\(s\), e\.g\. line 8",
+    ),
+]
 
 
-def test_non_integer_weight(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError, match=r"column 'weight' has 1 non-integer value\(s\), e\.g\. '1\.5'"
-    ):
-        _load(tmp_path, _replace("user_artists.dat", "4\t1\t1\n", "4\t1\t1.5\n"))
-
-
-def test_negative_weight(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError,
-        match=r"^user_artists\.dat: listen counts \(weight\) must be positive, found 0 zero and 1 negative weight\(s\), e\.g\. line\(s\) 3$",
-    ):
-        _load(tmp_path, _replace("user_artists.dat", "2\t3\t20000", "2\t3\t-20000"))
-
-
-def test_zero_weight(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError, match=r"found 1 zero and 0 negative weight\(s\), e\.g\. line\(s\) 2$"
-    ):
-        _load(tmp_path, _replace("user_artists.dat", "2\t1\t500", "2\t1\t0"))
-
-
-def test_negative_id(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError, match=r"^artists\.dat: column 'id' has 1 negative id\(s\), e\.g\. -5"
-    ):
-        _load(tmp_path, _replace("artists.dat", "5\tBjörk", "-5\tBjörk"))
-
-
-def test_duplicate_user_artist_rows(tmp_path: Path) -> None:
-    text = MINI["user_artists.dat"] + "2\t1\t7\n"
-    with pytest.raises(
-        DataError,
-        match=r"^user_artists\.dat: 1 duplicate \(user, artist\) row\(s\), e\.g\. line 7: userID=2, artistID=1$",
-    ):
-        _load(tmp_path, {"user_artists.dat": text})
-
-
-def test_duplicate_artist_ids(tmp_path: Path) -> None:
-    text = MINI["artists.dat"] + "5\tBjork again\thttp://x\thttp://y\n"
-    with pytest.raises(DataError, match=r"^artists\.dat: 1 duplicate artist id row\(s\)"):
-        _load(tmp_path, {"artists.dat": text})
-
-
-def test_unknown_artist_in_user_artists(tmp_path: Path) -> None:
-    text = MINI["user_artists.dat"] + "6\t42\t10\n6\t43\t10\n2\t42\t5\n"
-    with pytest.raises(
-        DataError,
-        match=r"^user_artists\.dat: 3 row\(s\) refer to 2 artist id\(s\) in column 'artistID' that are not defined, e\.g\. 42, 43$",
-    ):
-        _load(tmp_path, {"user_artists.dat": text})
-
-
-def test_unknown_user_in_user_friends(tmp_path: Path) -> None:
-    text = MINI["user_friends.dat"] + "8\t2\n"
-    with pytest.raises(
-        DataError,
-        match=r"^user_friends\.dat: 1 row\(s\) refer to 1 user id\(s\) in column 'userID' that are not defined, e\.g\. 8$",
-    ):
-        _load(tmp_path, {"user_friends.dat": text})
-
-
-def test_unknown_friend_in_user_friends(tmp_path: Path) -> None:
-    text = MINI["user_friends.dat"] + "2\t10\n4\t12\n"
-    with pytest.raises(
-        DataError, match=r"2 row\(s\) refer to 2 user id\(s\) in column 'friendID'.*e\.g\. 10, 12$"
-    ):
-        _load(tmp_path, {"user_friends.dat": text})
-
-
-def test_unknown_user_in_tag_assignments(tmp_path: Path) -> None:
-    text = MINI["user_taggedartists.dat"] + "9\t1\t1\t1\t1\t2009\n"
-    with pytest.raises(
-        DataError,
-        match=r"^user_taggedartists\.dat: 1 row\(s\) refer to 1 user id\(s\) in column 'userID'.*e\.g\. 9$",
-    ):
-        _load(tmp_path, {"user_taggedartists.dat": text})
-
-
-def test_unknown_tag_in_tag_assignments(tmp_path: Path) -> None:
-    text = MINI["user_taggedartists.dat"] + "2\t1\t3\t1\t1\t2009\n4\t5\t3\t1\t1\t2009\n"
-    with pytest.raises(
-        DataError,
-        match=r"^user_taggedartists\.dat: 2 row\(s\) refer to 1 tag id\(s\) in column 'tagID' that are not defined, e\.g\. 3$",
-    ):
-        _load(tmp_path, {"user_taggedartists.dat": text})
-
-
-def test_truncated_line(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError,
-        match=r"^user_artists\.dat: 1 truncated \(too few fields\) line\(s\) without exactly 3 tab-separated fields, e\.g\. line\(s\) 5$",
-    ):
-        _load(tmp_path, _replace("user_artists.dat", "4\t5\t70000", "4\t5"))
-
-
-def test_over_long_line(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError, match=r"tags\.dat: 1 over-long \(too many fields\) line\(s\).*line\(s\) 3$"
-    ):
-        _load(tmp_path, _replace("tags.dat", "música brasileira", "música\tbrasileira"))
-
-
-def test_empty_file(tmp_path: Path) -> None:
-    with pytest.raises(
-        DataError,
-        match=r"^user_friends\.dat: file is empty \(expected header 'userID\\tfriendID'\)$",
-    ):
-        _load(tmp_path, {"user_friends.dat": ""})
-
-
-def test_header_only_listening_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"^user_artists\.dat: file has a header but no data rows$"):
-        _load(tmp_path, {"user_artists.dat": "userID\tartistID\tweight\n"})
+@pytest.mark.parametrize(
+    ("overrides", "message"), [pytest.param(o, m, id=i) for i, o, m in INVALID_CASES]
+)
+def test_invalid_data_gets_a_specific_error(
+    tmp_path: Path, overrides: dict[str, str | bytes | None], message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        _load(tmp_path, overrides)
 
 
 def test_header_only_friends_file_is_fine(tmp_path: Path) -> None:
     ds = _load(tmp_path, {"user_friends.dat": "userID\tfriendID\n"})
     assert ds.friends.nnz == 0 and ds.friends.shape == (3, 3)
-
-
-def test_invalid_date(tmp_path: Path) -> None:
-    bad = _replace("user_taggedartists.dat", "3\t7\t2010", "31\t2\t2010")
-    with pytest.raises(
-        DataError,
-        match=r"^user_taggedartists\.dat: 1 row\(s\) with an invalid day/month/year date, e\.g\. line\(s\) 4$",
-    ):
-        _load(tmp_path, bad)
-
-
-def test_duplicate_tag_assignment(tmp_path: Path) -> None:
-    text = MINI["user_taggedartists.dat"] + "2\t1\t2\t9\t9\t2009\n"
-    with pytest.raises(
-        DataError, match=r"1 duplicate \(user, artist, tag\) row\(s\), e\.g\. line 8"
-    ):
-        _load(tmp_path, {"user_taggedartists.dat": text})
 
 
 # ---------------------------------------------------------------------------- findings

@@ -93,3 +93,71 @@ def test_bad_input_is_rejected() -> None:
         user_metrics(RECS[:2], TEST)
     with pytest.raises(ValueError, match="2-D integer"):
         user_metrics(RECS.astype(float), TEST)
+
+
+# ------------------------------------------------------------------ established implementations
+def _random_lists(seed: int, n_users: int = 60, n_items: int = 80, k: int = 10):  # noqa: ANN202
+    """Random best-first lists (some shorter than k, -1 padded) and relevant sets (1..30)."""
+    rng = np.random.default_rng(seed)
+    recs = np.stack([rng.permutation(n_items)[:k] for _ in range(n_users)])
+    short = rng.random(n_users) < 0.2
+    recs[short, k - 3 :] = -1
+    rows, cols = [], []
+    for u in range(n_users):
+        rel = rng.choice(n_items, size=int(rng.integers(1, 31)), replace=False)
+        rows += [u] * rel.size
+        cols += rel.tolist()
+    test = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_users, n_items))
+    return recs, test
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_metrics_match_ranx(seed: int) -> None:
+    """precision, recall, NDCG, MRR and hit rate equal ranx's (binary relevance, Järvelin NDCG).
+    MAP differs by definition only: ranx (like trec_eval) divides the summed precisions by all
+    R relevant artists, we (like RecBole) by min(R, K) -- the best a K-long list can reach."""
+    ranx = pytest.importorskip("ranx")
+    k = 10
+    recs, test = _random_lists(seed, k=k)
+    ours = user_metrics(recs, test, k)
+    users = [f"u{u:03d}" for u in range(recs.shape[0])]  # sorted like the row order
+    qrels = ranx.Qrels({q: {f"a{a}": 1 for a in test[u].indices} for u, q in enumerate(users)})
+    run = ranx.Run(
+        {
+            q: {f"a{a}": float(k - i) for i, a in enumerate(recs[u]) if a >= 0}
+            for u, q in enumerate(users)
+        }
+    )
+    names = {
+        "precision": "precision",
+        "recall": "recall",
+        "ndcg": "ndcg",
+        "mrr": "mrr",
+        "hit_rate": "hit_rate",
+    }
+    theirs = ranx.evaluate(qrels, run, [f"{m}@{k}" for m in names.values()], return_mean=False)
+    for ours_name, theirs_name in names.items():
+        np.testing.assert_allclose(ours[ours_name], theirs[f"{theirs_name}@{k}"], atol=1e-12)
+    n_rel = np.diff(test.indptr)
+    ranx_map = ranx.evaluate(qrels, run, f"map@{k}", return_mean=False)
+    np.testing.assert_allclose(ours["map"], ranx_map * n_rel / np.minimum(n_rel, k), atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ndcg_matches_scikit_learn(seed: int) -> None:
+    """Our NDCG@K is scikit-learn's ``ndcg_score`` with binary relevance over the catalogue,
+    the list ranked first (scores K..1) and every other artist below it. Only full K-long lists
+    are compared: we count a padded slot as a miss, where scikit-learn would share out the gain
+    of the tied unranked artists filling it."""
+    from sklearn.metrics import ndcg_score
+
+    k = 10
+    recs, test = _random_lists(seed, k=k)
+    ours = user_metrics(recs, test, k)["ndcg"]
+    y_true = test.toarray()
+    full = np.flatnonzero((recs >= 0).all(axis=1))
+    assert full.size > 30
+    for u in full:
+        score = np.zeros(test.shape[1])
+        score[recs[u]] = np.arange(k, 0, -1)
+        assert ours[u] == pytest.approx(ndcg_score(y_true[[u]], score[None, :], k=k), abs=1e-12)

@@ -1,4 +1,9 @@
-"""Fixtures for the model tests: every registered model fitted once, a warm hold-out split, NDCG."""
+"""Fixtures for the model tests: every registered model fitted once, a warm hold-out split, NDCG.
+
+A test that takes a ``model_name`` argument runs once per registered model
+(``artistrec.models.registered_models()``, the one list of them), so a newly registered family is
+held to the same checks without touching any test file.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from model_extras import MODEL_NAMES, TRAINABLE  # tests/models is on sys.path
+from model_extras import MODEL_NAMES, TRAINABLE, missing_extras  # tests/models is on sys.path
 
 import artistrec
 from artistrec.data import Dataset, load_dataset
 from artistrec.data.synthetic import SyntheticSpec, generate
 from artistrec.models.base import Recommender
 
-__all__ = ["MODEL_NAMES", "TRAINABLE"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every ``model_name`` argument over the registered models; a model whose
+    optional extra (e.g. PyTorch for two-tower) is not installed is skipped with the reason."""
+    if "model_name" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "model_name",
+            [
+                pytest.param(name, marks=pytest.mark.skipif(bool(why), reason=why or ""))
+                for name in MODEL_NAMES
+                for why in [missing_extras(name)]
+            ],
+        )
 
 
 def warm_holdout(

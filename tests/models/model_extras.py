@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import artistrec
 from artistrec.models import neural
-from artistrec.models.registry import model_class
+from artistrec.models.registry import model_class, registered_models
 
 
 def missing_extras(name: str) -> str | None:
@@ -12,8 +11,8 @@ def missing_extras(name: str) -> str | None:
     return neural.missing_extras(model_class(name))
 
 
-#: Every registered model family ("default" is an alias of one of them).
-MODEL_NAMES = [name for name in artistrec.available_models() if name != "default"]
+#: Every registered model family, by its own name.
+MODEL_NAMES = registered_models()
 
 #: The models this environment can train (the others' tests skip with ``missing_extras``).
 TRAINABLE = [name for name in MODEL_NAMES if missing_extras(name) is None]

@@ -13,17 +13,19 @@ from artistrec.data import Dataset
 from artistrec.data.scale import to_levels
 from artistrec.models.als import ALS
 from artistrec.models.bpr import BPR, _FoldInObjective
-from artistrec.models.ease import EASE, spd_inverse
-from artistrec.models.item_knn import (
+from artistrec.models.dlae import DLAE
+from artistrec.models.ease import EASE
+from artistrec.models.item_knn import ItemKNN
+from artistrec.models.linalg import spd_inverse
+from artistrec.models.rp3beta import RP3beta
+from artistrec.models.sparse import prune_rows
+from artistrec.models.weighting import (
     PRIOR_EPS,
-    ItemKNN,
     add_prior,
     bm25_length_norm,
-    prune_rows,
     ratings_row,
     weigh,
 )
-from artistrec.models.rp3beta import RP3beta
 
 CLASSIC = ["als", "bpr", "item-knn", "ease", "rp3beta"]
 
@@ -165,6 +167,41 @@ def test_ease_subset_and_symmetric_cosine(synthetic_ds: Dataset) -> None:
     assert sa[b] == pytest.approx(sb[a], rel=1e-3, abs=1e-6)
 
 
+def test_dlae_is_the_dropout_denoising_closed_form(synthetic_ds: Dataset) -> None:
+    """B = I - (G + Λ)⁻¹ Λ with Λ = diag(p/(1-p) diag(G) + l2), diagonal zeroed (Steck 2020)."""
+    model = DLAE(dropout=0.6, l2=10.0, min_listeners=2).fit(synthetic_ds)
+    x = (_dense(synthetic_ds.interactions) > 0).astype(np.float64)
+    keep = x.sum(axis=0) >= 2
+    np.testing.assert_array_equal(model.items_, np.flatnonzero(keep))
+    g = x[:, keep].T @ x[:, keep]
+    lam = 0.6 / 0.4 * np.diag(g) + 10.0
+    b = np.eye(g.shape[0]) - np.linalg.solve(g + np.diag(lam), np.diag(lam))
+    np.fill_diagonal(b, 0.0)
+    np.testing.assert_allclose(model.weights_, b, atol=2e-5)
+    # the fold-in of a new person is r @ B on the modelled artists
+    items, levels = np.flatnonzero(keep)[[0, 4, 9]], np.array([2, 3, 1])
+    scores = model.score_new_user(dict(zip(items.tolist(), levels.tolist(), strict=True)))
+    expected = np.zeros(x.shape[1])
+    expected[keep] = b[[0, 4, 9]].sum(axis=0)
+    np.testing.assert_allclose(scores, expected, atol=1e-4 * np.abs(expected).max())
+    # cosine similar artists are partial correlations: symmetric
+    a, c = model.items_[:2]
+    sa, sc = model._similar_scores(int(a), "cosine"), model._similar_scores(int(c), "cosine")
+    assert sa[c] == pytest.approx(sc[a], rel=1e-3, abs=1e-6)
+
+
+def test_dlae_predicts_held_out_artists_from_a_few_revealed(clustered_ds: Dataset) -> None:
+    """Trained for "a few artists -> the rest": from 3 revealed artists of a user's taste
+    cluster, the rest of that cluster ranks above the other clusters."""
+    model = DLAE(min_listeners=1).fit(clustered_ds)
+    x = clustered_ds.interactions
+    user = 0
+    listened = x.indices[x.indptr[user] : x.indptr[user + 1]]
+    top, _ = model.recommend_new_user({int(a): 2 for a in listened[:3]}, k=10)
+    cluster = np.arange(clustered_ds.n_artists) % 10 == listened[0] % 10
+    assert cluster[top].mean() >= 0.9
+
+
 def test_spd_inverse() -> None:
     rng = np.random.default_rng(0)
     a = rng.random((50, 50))
@@ -229,6 +266,25 @@ def test_als_fold_in_is_the_exact_user_solution(synthetic_ds: Dataset) -> None:
     assert np.all(model.fold_in(np.array([], np.int64), np.array([], np.int64)) == 0)
 
 
+def test_als_fold_in_equals_implicits_recalculate_user(synthetic_ds: Dataset) -> None:
+    """Our fold-in solves the same system as implicit's ``recalculate_user`` with our item
+    factors, regularisation and confidences (1 + alpha * weight(count))."""
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    model = ALS(factors=12, iterations=4, alpha=2.0, l2=5.0).fit(synthetic_ds)
+    reference = AlternatingLeastSquares(factors=12, regularization=5.0, alpha=1.0)
+    reference.item_factors = model.item_factors_.copy()
+    reference.user_factors = np.zeros((1, 12), np.float32)
+    rng = np.random.default_rng(0)
+    for size in (1, 4, 15):
+        items = rng.choice(model.n_items, size=size, replace=False)
+        levels = rng.integers(1, 6, size=size)
+        conf = weigh(ratings_row(items, levels, model.n_items), "log")
+        conf.data = 1.0 + 2.0 * conf.data
+        theirs = reference.recalculate_user(0, conf)
+        np.testing.assert_allclose(model.fold_in(items, levels), theirs, rtol=1e-3, atol=1e-4)
+
+
 def test_bpr_fold_in_is_the_stationary_point(synthetic_ds: Dataset) -> None:
     model = BPR(factors=8, iterations=20).fit(synthetic_ds)
     items, levels = _user_ratings(synthetic_ds, 3)
@@ -238,7 +294,7 @@ def test_bpr_fold_in_is_the_stationary_point(synthetic_ds: Dataset) -> None:
     q[items] = 0
     neg = np.flatnonzero(q > 0)
     y = model.item_factors_.astype(np.float64)
-    objective = _FoldInObjective(y[items], y[neg], q[neg] / q[neg].sum(), model.regularization)
+    objective = _FoldInObjective(y[items], y[neg], q[neg] / q[neg].sum(), model.l2)
     w = x[:-1].astype(np.float64)
     grad = objective.grad(w)
     assert np.linalg.norm(grad) < 1e-3 * max(1.0, np.linalg.norm(objective.grad(0 * w)))
@@ -253,7 +309,8 @@ def test_bpr_fold_in_is_the_stationary_point(synthetic_ds: Dataset) -> None:
 @pytest.mark.parametrize("name", ["als", "bpr"])
 def test_factor_similarity_uses_item_factors(name: str, synthetic_ds: Dataset) -> None:
     model = artistrec.create_model(name).fit(synthetic_ds)
-    emb = model.item_factors_[:, : model.factors].astype(np.float64)  # BPR's bias column left out
+    emb = model.item_embeddings().astype(np.float64)  # BPR's bias column left out
+    np.testing.assert_array_equal(emb, model.item_factors_[:, : model.factors])
     artist = 5
     norms = np.linalg.norm(emb, axis=1)
     cosine = emb @ emb[artist] / np.maximum(norms * norms[artist], 1e-12)

@@ -55,7 +55,7 @@ def test_objective_terms_match_their_definitions() -> None:
 
 
 def test_loss_decreases_and_curves_are_recorded(synthetic_ds: Dataset) -> None:
-    model = SeedMF(epochs=150, holdout=0.1, seed=1).fit(synthetic_ds)
+    model = SeedMF(iterations=150, holdout=0.1, random_state=1).fit(synthetic_ds)
     assert model.train_loss_.shape == model.test_loss_.shape == model.objective_.shape == (150,)
     assert model.train_loss_.dtype == np.float32
     assert model.train_loss_[-1] < 0.1 * model.train_loss_[0]
@@ -67,20 +67,20 @@ def test_loss_decreases_and_curves_are_recorded(synthetic_ds: Dataset) -> None:
 
 
 def test_no_holdout_gives_an_empty_test_curve(synthetic_ds: Dataset) -> None:
-    model = SeedMF(epochs=5).fit(synthetic_ds)
+    model = SeedMF(iterations=5).fit(synthetic_ds)
     assert model.test_loss_.shape == (0,)
     assert model.n_train_obs_ == synthetic_ds.interactions.nnz
 
 
 def test_plain_gradient_descent_also_converges(synthetic_ds: Dataset) -> None:
-    model = SeedMF(optimizer="gd", learning_rate=5.0, epochs=200).fit(synthetic_ds)
+    model = SeedMF(optimizer="gd", learning_rate=5.0, iterations=200).fit(synthetic_ds)
     assert model.train_loss_[-1] < 0.05 * model.train_loss_[0]
     assert np.all(np.diff(model.objective_) <= 1e-6)  # small-step GD descends monotonically
 
 
 def test_gravity_lowers_predictions_on_unobserved_pairs(synthetic_ds: Dataset) -> None:
-    plain = SeedMF(epochs=200).fit(synthetic_ds)
-    grav = SeedMF.from_variant("gravity", epochs=200).fit(synthetic_ds)
+    plain = SeedMF(iterations=200).fit(synthetic_ds)
+    grav = SeedMF.from_variant("gravity", iterations=200).fit(synthetic_ds)
     unobserved = synthetic_ds.interactions.toarray() == 0
     p_plain = (plain.user_factors_ @ plain.item_factors_.T)[unobserved]
     p_grav = (grav.user_factors_ @ grav.item_factors_.T)[unobserved]
@@ -91,9 +91,9 @@ def test_gravity_lowers_predictions_on_unobserved_pairs(synthetic_ds: Dataset) -
 def test_from_variant_and_registry() -> None:
     model = create_model("seed-mf")
     assert isinstance(model, SeedMF)
-    assert (model.l2, model.gravity, model.dim, model.init_std) == (0.0, 0.0, 12, 0.25)
-    grav = SeedMF.from_variant("gravity", epochs=7)
-    assert (grav.l2, grav.gravity, grav.epochs) == (0.1, 1.0, 7)
+    assert (model.l2, model.gravity, model.factors, model.init_std) == (0.0, 0.0, 12, 0.25)
+    grav = SeedMF.from_variant("gravity", iterations=7)
+    assert (grav.l2, grav.gravity, grav.iterations) == (0.1, 1.0, 7)
     with pytest.raises(ValueError, match="variant"):
         SeedMF.from_variant("nope")
 
@@ -113,7 +113,7 @@ def _als_step(model: SeedMF, items: np.ndarray, levels: np.ndarray) -> np.ndarra
 def test_fold_in_of_a_known_user_reproduces_their_vector(
     synthetic_ds: Dataset, gravity: float
 ) -> None:
-    model = SeedMF(l2=0.1, gravity=gravity, epochs=300).fit(synthetic_ds)
+    model = SeedMF(l2=0.1, gravity=gravity, iterations=300).fit(synthetic_ds)
     levels = synthetic_ds.levels()
     cosines, ratios = [], []
     for user in range(0, synthetic_ds.n_users, 10):
@@ -131,7 +131,7 @@ def test_fold_in_of_a_known_user_reproduces_their_vector(
 
 
 def test_dot_fold_in_is_the_originals_shortcut(synthetic_ds: Dataset) -> None:
-    model = SeedMF(epochs=20, fold_in="dot").fit(synthetic_ds)
+    model = SeedMF(iterations=20, fold_in="dot").fit(synthetic_ds)
     ratings = {3: 2, 10: 5, 42: 1}
     V = model.item_factors_
     expected = V @ (np.array([2, 5, 1], np.float32) @ V[[3, 10, 42]])
@@ -142,14 +142,14 @@ def test_dot_fold_in_is_the_originals_shortcut(synthetic_ds: Dataset) -> None:
 
 
 def test_new_user_without_ratings_gets_popularity(synthetic_ds: Dataset) -> None:
-    model = SeedMF(epochs=5).fit(synthetic_ds)
+    model = SeedMF(iterations=5).fit(synthetic_ds)
     items, _ = model.recommend_new_user({}, k=10)
     listeners = np.bincount(synthetic_ds.interactions.indices, minlength=synthetic_ds.n_artists)
     assert np.all(listeners[items] >= np.sort(listeners)[-10])
 
 
 def test_recommend_is_u_dot_v_and_similar_uses_v(synthetic_ds: Dataset) -> None:
-    model = SeedMF(epochs=30).fit(synthetic_ds)
+    model = SeedMF(iterations=30).fit(synthetic_ds)
     items, scores = model.recommend(4, k=5, exclude_seen=False)
     full = model.user_factors_[4] @ model.item_factors_.T
     np.testing.assert_array_equal(items, np.argsort(-full, kind="stable")[:5])
@@ -160,7 +160,9 @@ def test_recommend_is_u_dot_v_and_similar_uses_v(synthetic_ds: Dataset) -> None:
 
 
 def test_save_load_round_trip(synthetic_ds: Dataset, tmp_path: Path) -> None:
-    model = SeedMF.from_variant("gravity", epochs=40, holdout=0.2, seed=3).fit(synthetic_ds)
+    model = SeedMF.from_variant("gravity", iterations=40, holdout=0.2, random_state=3).fit(
+        synthetic_ds
+    )
     path = model.save(tmp_path / "seed.npz")
     loaded = load_model(path, synthetic_ds)
     assert isinstance(loaded, SeedMF)
@@ -176,9 +178,9 @@ def test_save_load_round_trip(synthetic_ds: Dataset, tmp_path: Path) -> None:
 
 
 def test_deterministic_with_a_seed(synthetic_ds: Dataset) -> None:
-    a = SeedMF(epochs=30, holdout=0.1, seed=5).fit(synthetic_ds)
-    b = SeedMF(epochs=30, holdout=0.1, seed=5).fit(synthetic_ds)
-    c = SeedMF(epochs=30, holdout=0.1, seed=6).fit(synthetic_ds)
+    a = SeedMF(iterations=30, holdout=0.1, random_state=5).fit(synthetic_ds)
+    b = SeedMF(iterations=30, holdout=0.1, random_state=5).fit(synthetic_ds)
+    c = SeedMF(iterations=30, holdout=0.1, random_state=6).fit(synthetic_ds)
     np.testing.assert_array_equal(a.item_factors_, b.item_factors_)
     np.testing.assert_array_equal(a.test_loss_, b.test_loss_)
     assert not np.allclose(a.item_factors_, c.item_factors_)
@@ -187,8 +189,8 @@ def test_deterministic_with_a_seed(synthetic_ds: Dataset) -> None:
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"dim": 0}, "dim"),
-        ({"epochs": 2.5}, "epochs"),
+        ({"factors": 0}, "factors"),
+        ({"iterations": 2.5}, "iterations"),
         ({"init_std": 0.0}, "init_std"),
         ({"learning_rate": -1.0}, "learning_rate"),
         ({"optimizer": "sgd"}, "optimizer"),
@@ -197,7 +199,7 @@ def test_deterministic_with_a_seed(synthetic_ds: Dataset) -> None:
         ({"l2": -0.1}, "l2"),
         ({"gravity": float("nan")}, "gravity"),
         ({"init_std": "0.25"}, "init_std"),
-        ({"seed": -1}, "seed"),
+        ({"random_state": -1}, "random_state"),
     ],
 )
 def test_bad_parameters_fail_clearly(
@@ -209,12 +211,12 @@ def test_bad_parameters_fail_clearly(
 
 def test_divergence_is_reported(synthetic_ds: Dataset) -> None:
     with pytest.raises(FloatingPointError, match="learning_rate"):
-        SeedMF(optimizer="gd", learning_rate=1e6, epochs=50).fit(synthetic_ds)
+        SeedMF(optimizer="gd", learning_rate=1e6, iterations=50).fit(synthetic_ds)
 
 
 @pytest.mark.integration
 def test_gravity_variant_generalises_better_on_real_data(real_ds: Dataset) -> None:
-    plain = SeedMF(holdout=0.1, epochs=100).fit(real_ds)
-    grav = SeedMF.from_variant("gravity", holdout=0.1, epochs=100).fit(real_ds)
+    plain = SeedMF(holdout=0.1, iterations=100).fit(real_ds)
+    grav = SeedMF.from_variant("gravity", holdout=0.1, iterations=100).fit(real_ds)
     assert plain.train_loss_[-1] < grav.train_loss_[-1]  # plain fits the observed entries harder
     assert grav.test_loss_[-1] < plain.test_loss_[-1]

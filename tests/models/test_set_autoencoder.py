@@ -57,7 +57,9 @@ def _nll64(params: dict[str, np.ndarray], inputs: sp.csr_matrix, targets: sp.csr
 
 def test_gradients_match_finite_differences() -> None:
     X = _rows(n_users=12, n_items=15)
-    params = sa.fit(X, hidden=6, epochs=2, lr=0.05, seed=2)  # off the initial point
+    params = sa.fit(
+        X, factors=6, iterations=2, learning_rate=0.05, random_state=2
+    )  # off the initial point
     inputs, targets = sa.sample_reveal(X, np.random.default_rng(4), 3, 10)
     grads, rows = sa.gradients(params, inputs, targets)
     assert np.array_equal(rows, np.unique(inputs.indices))
@@ -95,10 +97,10 @@ def test_training_learns_which_artists_go_together() -> None:
     probe_in, probe_t = sa.sample_reveal(X, np.random.default_rng(7), 3, 10)
     params = sa.fit(
         X,
-        hidden=16,
-        epochs=30,
-        lr=0.01,
-        batch=64,
+        factors=16,
+        iterations=30,
+        learning_rate=0.01,
+        batch_size=64,
         callback=lambda e, p: losses.append(_nll64(p, probe_in, probe_t)),
     )
     assert losses[-1] < losses[0] - 0.3
@@ -114,8 +116,8 @@ def test_training_learns_which_artists_go_together() -> None:
 
 def test_single_and_batch_scores_agree_and_are_seeded() -> None:
     X = _rows()
-    params = sa.fit(X, hidden=8, epochs=3, seed=1)
-    again = sa.fit(X, hidden=8, epochs=3, seed=1)
+    params = sa.fit(X, factors=8, iterations=3, random_state=1)
+    again = sa.fit(X, factors=8, iterations=3, random_state=1)
     for k in sa.PARAM_KEYS:
         assert params[k].dtype == np.float32
         np.testing.assert_array_equal(params[k], again[k])
@@ -127,26 +129,31 @@ def test_single_and_batch_scores_agree_and_are_seeded() -> None:
 def test_an_empty_vocabulary_still_serves(synthetic_ds: Dataset) -> None:
     """No artist reaches the listener threshold: the network has nothing to model, and the
     model (alone or inside the hybrid) falls back to its other signals instead of failing."""
-    alone = sa.SetAutoencoder(min_listeners=10**6, epochs=1).fit(synthetic_ds)
+    alone = sa.SetAutoencoder(min_listeners=10**6, iterations=1).fit(synthetic_ds)
     assert alone.items_.size == 0
     items, scores = alone.recommend_new_user({0: 3, 1: 5}, k=5)
     assert items.size == 5 and np.all(np.isfinite(scores))
     assert alone.recommend(np.array([0, 1]), k=5)[0].shape == (2, 5)
     assert alone.similar_artists(0, k=3)[0].size == 3
 
-    hybrid = Hybrid(dae_min_users=10**6, dae_epochs=1).fit(synthetic_ds)
-    assert hybrid.state_["dae_targets"].size == 0
-    with_net = hybrid.recommend_new_user({0: 3, 1: 5}, k=5)
-    without = Hybrid(new_dae=0.0).fit(synthetic_ds).recommend_new_user({0: 3, 1: 5}, k=5)
-    np.testing.assert_array_equal(with_net[0], without[0])
+    hybrid = Hybrid(dae_min_listeners=10**6, dae_iterations=1).fit(synthetic_ds)
+    without = Hybrid(new_dae=0.0).fit(synthetic_ds)
+    ratings = {0: 3, 1: 5}
+    np.testing.assert_allclose(
+        hybrid.score_new_user(ratings), without.score_new_user(ratings), rtol=1e-6
+    )
+    np.testing.assert_array_equal(
+        hybrid.recommend_new_user(ratings, k=5)[0], without.recommend_new_user(ratings, k=5)[0]
+    )
 
 
 def test_output_embeddings_feed_the_artist_map(synthetic_ds: Dataset) -> None:
     from artistrec import explore
 
-    model = sa.SetAutoencoder(epochs=2, hidden=8).fit(synthetic_ds)
-    emb = explore.item_embeddings(model)
-    assert emb is not None and emb.shape == (model.n_items, 8)
+    model = sa.SetAutoencoder(iterations=2, factors=8).fit(synthetic_ds)
+    emb = model.item_embeddings()
+    assert emb.shape == (model.n_items, 8)
+    np.testing.assert_array_equal(explore.item_embeddings(model), emb)
     np.testing.assert_array_equal(emb[model.items_], model.params_["W2"].T)
     outside = np.setdiff1d(np.arange(model.n_items), model.items_)
     assert outside.size and not emb[outside].any()

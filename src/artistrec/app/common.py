@@ -1,4 +1,4 @@
-"""Pieces shared by the app's pages: the cached service, the model choice and artist cards.
+"""Pieces shared by the app's pages: the cached services, the model choice and artist cards.
 
 UI only: every number shown comes from :mod:`artistrec.service` or :mod:`artistrec.explore`.
 Heavy objects are created once per process (``st.cache_resource``) and never mutated.
@@ -19,7 +19,8 @@ from artistrec.data.scale import LEVEL_LABELS
 from artistrec.models import available_models
 from artistrec.models.base import Recommender
 from artistrec.models.registry import DEFAULT_MODEL
-from artistrec.service import Recommendation, RecommenderService
+from artistrec.service import ProfileService, Recommendation, RecommenderService
+from artistrec.service.profiles import open_store, profile_db_path
 from artistrec.store.artifacts import ArtifactError
 
 #: Environment variables the app reads (``artistrec app`` sets them from its options).
@@ -56,6 +57,16 @@ def _service(data_dir: str | None, model_path: str | None, model: str) -> Recomm
     return RecommenderService.load(
         data_dir=data_dir, model_path=Path(model_path) if model_path else None, model=model
     )
+
+
+@st.cache_resource(show_spinner=False)
+def _profiles(db: str, fingerprint: str) -> ProfileService:
+    return ProfileService(open_store(db), get_service().catalogue)
+
+
+def get_profiles() -> ProfileService:
+    """The process-wide profile service over ``$ARTISTREC_DB`` (else the API's database)."""
+    return _profiles(str(profile_db_path()), get_service().dataset.fingerprint)
 
 
 def initial_model() -> str:

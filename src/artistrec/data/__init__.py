@@ -1,4 +1,8 @@
-"""Data layer: load, validate, cache and download the HetRec 2011 Last.fm data set."""
+"""Data layer: load, validate, cache and download listening data.
+
+Formats: HetRec 2011 Last.fm (the default, downloaded on first use), Last.fm-360K, and a
+generic ``interactions.csv`` / ``.parquet`` log (:mod:`artistrec.data.formats`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from pathlib import Path
 from artistrec.data.cache import load_parsed, save_parsed
 from artistrec.data.dataset import Dataset, IdMap, UnknownIdError
 from artistrec.data.errors import DataError, DownloadError, MissingDataError
-from artistrec.data.loader import file_hashes, fingerprint_of, read_raw
+from artistrec.data.fingerprint import fingerprint_of
+from artistrec.data.formats import FORMATS, detect_format, file_hashes, read_raw
 from artistrec.data.scale import from_levels, to_levels
 from artistrec.data.source import cache_dir, download_dataset, resolve_data_dir
 
@@ -16,9 +21,11 @@ __all__ = [
     "DataError",
     "Dataset",
     "DownloadError",
+    "FORMATS",
     "IdMap",
     "MissingDataError",
     "UnknownIdError",
+    "detect_format",
     "download_dataset",
     "from_levels",
     "load_dataset",
@@ -32,11 +39,14 @@ def load_dataset(
 ) -> Dataset:
     """Load the data set: explicit ``data_dir`` -> ``$LASTFM_DATA_DIR`` -> cache -> download.
 
-    The first load parses and validates the text files and caches a binary copy keyed by the
-    files' hashes; later loads of the same files read that copy.
+    The directory may hold HetRec 2011, Last.fm-360K or a generic interactions log (see
+    :mod:`artistrec.data.formats`). The first load parses and validates the files and caches
+    a binary copy keyed by the files' hashes; later loads of the same files read that copy
+    (large files are not re-hashed while their size, mtime and sampled blocks are unchanged:
+    :mod:`artistrec.data.fingerprint`).
     """
     path = resolve_data_dir(data_dir, download=download)
-    hashes = file_hashes(path)
+    hashes = file_hashes(path, _hash_index())
     fp = fingerprint_of(hashes)
     cache_file = cache_dir() / "parsed" / f"{fp}.npz"
     if use_cache:
@@ -52,6 +62,12 @@ def load_dataset(
     return ds
 
 
+def _hash_index() -> Path:
+    """The index of large files' hashes (next to the parsed caches)."""
+    return cache_dir() / "parsed" / "file-hashes.json"
+
+
 def parsed_cache_path(data_dir: Path) -> Path:
     """Where the binary cache of the data in ``data_dir`` lives."""
-    return cache_dir() / "parsed" / f"{fingerprint_of(file_hashes(data_dir))}.npz"
+    fp = fingerprint_of(file_hashes(data_dir, _hash_index()))
+    return cache_dir() / "parsed" / f"{fp}.npz"

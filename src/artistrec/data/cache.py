@@ -1,4 +1,4 @@
-"""Fast binary cache of a parsed :class:`Dataset` (one npz file, no pickle).
+"""Fast binary cache of a parsed :class:`Dataset` of any format (one npz file, no pickle).
 
 Parsing the text files takes about a second; loading this cache takes a fraction of that. The
 cache is keyed by the raw files' fingerprint, so changed files are parsed again.
@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset, IdMap
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def _csr_arrays(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
@@ -71,6 +71,10 @@ def save_parsed(ds: Dataset, path: Path) -> None:
         "artist_name": _text(ds.artists["name"]),
         "artist_url": _text(ds.artists["url"]),
         "artist_picture_url": _text(ds.artists["picture_url"]),
+        "artist_mbid": _text(ds.artists["mbid"]),
+        "format": np.asarray(ds.format),
+        "user_keys": _text(ds.user_keys),
+        "artist_keys": _text(ds.artist_keys),
         "tag_ids": ds.tag_ids,
         "tag_names": _text(ds.tag_names),
         "ta_user_id": ta["user_id"].to_numpy(np.int64),
@@ -83,6 +87,12 @@ def save_parsed(ds: Dataset, path: Path) -> None:
         **_csr_arrays("inter", ds.interactions),
         **_csr_arrays("friends", ds.friends),
     }
+    if ds.user_profiles is not None:
+        prof = ds.user_profiles
+        arrays["profile_gender"] = _text(prof["gender"])
+        arrays["profile_age"] = prof["age"].to_numpy(np.float32)
+        arrays["profile_country"] = _text(prof["country"])
+        arrays["profile_signup"] = prof["signup"].to_numpy().astype("datetime64[D]").view(np.int64)
     if "timestamp" in ta:
         arrays["ta_timestamp"] = ta["timestamp"].to_numpy().astype("datetime64[ms]").view(np.int64)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
@@ -138,9 +148,22 @@ def _read(path: Path, fingerprint: str | None) -> Dataset | None:
                 "name": _untext(z["artist_name"], n_artists),
                 "url": _untext(z["artist_url"], n_artists),
                 "picture_url": _untext(z["artist_picture_url"], n_artists),
+                "mbid": _untext(z["artist_mbid"], n_artists),
             }
         )
         inter = _csr_from("inter", z)
+        n_users = int(z["user_ids"].size)
+        profiles = None
+        if "profile_age" in z:
+            profiles = pd.DataFrame(
+                {
+                    "id": z["user_ids"],
+                    "gender": _untext(z["profile_gender"], n_users),
+                    "age": z["profile_age"],
+                    "country": _untext(z["profile_country"], n_users),
+                    "signup": z["profile_signup"].view("datetime64[D]"),
+                }
+            )
         return Dataset(
             interactions=inter,
             user_map=IdMap(z["user_ids"], "user"),
@@ -153,4 +176,8 @@ def _read(path: Path, fingerprint: str | None) -> Dataset | None:
             fingerprint=fp,
             findings=tuple(str(s) for s in _untext(z["findings"], int(z["n_findings"][0]))),
             source_interactions=inter,
+            format=str(z["format"]),
+            user_keys=_untext(z["user_keys"], n_users),
+            artist_keys=_untext(z["artist_keys"], n_artists),
+            user_profiles=profiles,
         )

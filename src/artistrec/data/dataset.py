@@ -1,7 +1,9 @@
 """The one :class:`Dataset` object: interactions, id maps, artists, tags and the friend graph.
 
 Ids are mapped to contiguous indices exactly once, here (:class:`IdMap`); every model artifact
-stores these maps, so training and serving can never encode ids differently.
+stores these maps, so training and serving can never encode ids differently. Formats without
+tags or friends (Last.fm-360K, generic logs) get empty tables of the right shape, and
+:attr:`Dataset.has_tags` / :attr:`Dataset.has_friends` say so.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class IdMap:
         if ids.ndim != 1 or (ids.size > 1 and not np.all(ids[1:] > ids[:-1])):
             raise ValueError(f"{self.kind} ids must be a 1-D strictly increasing array")
         object.__setattr__(self, "ids", ids)
+        # Ids first..first+n-1 (formats numbered 1..n): index = id - first, no search.
+        contiguous = ids.size > 0 and int(ids[-1]) - int(ids[0]) == ids.size - 1
+        object.__setattr__(self, "_first", int(ids[0]) if contiguous else None)
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -70,6 +75,9 @@ class IdMap:
     def contains(self, ids: npt.ArrayLike) -> np.ndarray:
         """Boolean mask: which of ``ids`` are known."""
         q = _as_ids(ids, self.kind)
+        first = getattr(self, "_first", None)
+        if first is not None:
+            return (q >= first) & (q < first + len(self))
         pos = np.clip(np.searchsorted(self.ids, q), 0, max(len(self) - 1, 0))
         return (len(self) > 0) & (self.ids[pos] == q) if len(self) else np.zeros(q.shape, bool)
 
@@ -79,6 +87,9 @@ class IdMap:
         known = self.contains(q)
         if not np.all(known):
             raise UnknownIdError(self.kind, np.unique(q[~known]))
+        first = getattr(self, "_first", None)
+        if first is not None:
+            return q - first
         return np.searchsorted(self.ids, q).astype(np.int64)
 
     def to_ids(self, indices: npt.ArrayLike) -> np.ndarray:
@@ -108,6 +119,12 @@ class Dataset:
     and ``source_tag_assignments`` keep the data as loaded (None: same as the current ones), so
     :meth:`with_interactions` can drop the tag assignments of held-out listens, also when
     derivations are chained.
+
+    ``format`` names the source format (``hetrec2011``, ``lastfm360k``, ``generic``).
+    ``user_keys`` / ``artist_keys`` hold each user's / artist's original key by index (the
+    sha1, ``mbid:<MBID>`` or ``name:<folded name>``; for HetRec the id as text), and
+    ``user_profiles`` the Last.fm-360K profile per user (id, gender, age, country, signup), or
+    None where the format has none.
     """
 
     interactions: sp.csr_matrix
@@ -123,6 +140,15 @@ class Dataset:
     source_interactions: sp.csr_matrix | None = field(default=None, repr=False)
     source_tag_assignments: pd.DataFrame | None = field(default=None, repr=False)
     _artist_tags: sp.csr_matrix | None = field(default=None, repr=False)
+    format: str = "hetrec2011"
+    user_keys: np.ndarray | None = field(default=None, repr=False)
+    artist_keys: np.ndarray | None = field(default=None, repr=False)
+    user_profiles: pd.DataFrame | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, ids in (("user_keys", self.user_map.ids), ("artist_keys", self.artist_map.ids)):
+            if getattr(self, name) is None:  # the integer ids are the original keys
+                object.__setattr__(self, name, ids.astype(str).astype(object))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -131,9 +157,12 @@ class Dataset:
         artists = raw.artists.sort_values("id").reset_index(drop=True)
         artist_map = IdMap(artists["id"].to_numpy(), "artist")
         ua = raw.user_artists
-        user_ids = np.unique(
-            np.concatenate([ua["userID"].to_numpy(), raw.user_friends["userID"].to_numpy()])
-        )
+        if raw.user_ids is not None:
+            user_ids = np.asarray(raw.user_ids, dtype=np.int64)
+        else:
+            user_ids = np.unique(
+                np.concatenate([ua["userID"].to_numpy(), raw.user_friends["userID"].to_numpy()])
+            )
         user_map = IdMap(user_ids, "user")
         shape = (len(user_map), len(artist_map))
         inter = _csr(
@@ -176,6 +205,11 @@ class Dataset:
                 "name": artists["name"].to_numpy(object),
                 "url": artists["url"].to_numpy(object),
                 "picture_url": artists["pictureURL"].to_numpy(object),
+                "mbid": (
+                    artists["mbid"].to_numpy(object)
+                    if "mbid" in artists
+                    else np.full(len(artists), "", dtype=object)
+                ),
             }
         )
         return cls(
@@ -190,6 +224,16 @@ class Dataset:
             fingerprint=raw.fingerprint,
             findings=tuple(raw.findings),
             source_interactions=inter,
+            format=raw.format,
+            user_keys=raw.user_keys,
+            artist_keys=(
+                None
+                if raw.artist_keys is None
+                else np.asarray(raw.artist_keys, dtype=object)[
+                    np.argsort(raw.artists["id"].to_numpy(), kind="stable")
+                ]
+            ),
+            user_profiles=raw.user_profiles,
         )
 
     # ------------------------------------------------------------------ basic views
@@ -204,6 +248,26 @@ class Dataset:
     @property
     def n_tags(self) -> int:
         return int(self.tag_ids.size)
+
+    @property
+    def has_tags(self) -> bool:
+        """Whether the data set has tags (HetRec does; Last.fm-360K and generic logs do not)."""
+        return self.n_tags > 0
+
+    @property
+    def has_friends(self) -> bool:
+        """Whether the data set has a friend graph with at least one relation."""
+        return self.friends.nnz > 0
+
+    @property
+    def has_profiles(self) -> bool:
+        """Whether users have profiles (gender, age, country, signup: Last.fm-360K)."""
+        return self.user_profiles is not None
+
+    @property
+    def parts(self) -> dict[str, bool]:
+        """Which optional parts this data set has, for interfaces to say what is not available."""
+        return {"tags": self.has_tags, "friends": self.has_friends, "profiles": self.has_profiles}
 
     @property
     def users(self) -> IdMap:

@@ -1,9 +1,10 @@
 """Parse and validate the raw HetRec 2011 Last.fm files.
 
 The files are tab-separated with a header line and *no quoting*: artist 1686 is literally
-``"Weird Al" Yankovic``. Each file's encoding is decided from its bytes (UTF-8 first, latin-1
-fallback), so both the GroupLens originals (artists.dat UTF-8, tags.dat latin-1) and re-encoded
-copies decode to the same text.
+``"Weird Al" Yankovic``. Each file is decoded from its bytes, UTF-8 first and latin-1 only for
+the lines that are not UTF-8 (:mod:`artistrec.data.decode`), so the GroupLens originals
+(artists.dat UTF-8, tags.dat latin-1) and re-encoded copies decode to the same text, and a
+UTF-8 file with a stray latin-1 line keeps its other names intact (the line is a finding).
 
 Fatal problems raise :class:`DataError` naming the file, the problem, counts and example lines.
 Non-fatal findings of the real data (tagged artist ids missing from artists.dat, implausibly old
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from artistrec.data.decode import decode_bytes as decode_bytes  # re-exported
+from artistrec.data.decode import decode_lines, line_layout
 from artistrec.data.errors import DataError, MissingDataError
+from artistrec.data.fingerprint import fingerprint_of
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,6 @@ PLAUSIBLE_FIRST_YEAR = 2002
 _MAX_EXAMPLES = 5
 
 
-def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Decode file bytes as UTF-8 (BOM tolerated), falling back to latin-1. Returns (text, encoding)."""
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
-
-
 def _examples(values: object) -> str:
     arr = np.asarray(values).ravel()[:_MAX_EXAMPLES]
     return ", ".join(str(v) for v in arr)
@@ -84,34 +79,21 @@ def _examples(values: object) -> str:
 _MAX_DIGITS = 18
 
 
-def _line_layout(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Per line of ``raw``: its length without a trailing CR, and its number of tabs.
-
-    Works on the bytes (tab, CR and LF are single ASCII bytes in both UTF-8 and latin-1), so
-    the shape check is vectorised instead of a Python loop over lines.
-    """
-    b = np.frombuffer(raw, dtype=np.uint8)
-    ends = np.flatnonzero(b == 10)
-    if b.size and b[-1] != 10:
-        ends = np.append(ends, b.size)
-    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-    lengths = ends - starts
-    has_cr = (lengths > 0) & (b[np.maximum(ends - 1, 0)] == 13)
-    lengths = lengths - has_cr
-    tabs = np.flatnonzero(b == 9)
-    n_tabs = np.searchsorted(tabs, ends) - np.searchsorted(tabs, starts)
-    return lengths, n_tabs
-
-
-def read_table(path: Path, spec: FileSpec) -> pd.DataFrame:
+def read_table(path: Path, spec: FileSpec, findings: list[str] | None = None) -> pd.DataFrame:
     """Read one file into a DataFrame of strings/ints, validating its shape and integer columns.
 
     The index holds 1-based line numbers in the file, so later checks can point at lines.
+    Lines that are not UTF-8 in an otherwise UTF-8 file are read as latin-1 and reported in
+    ``findings`` (see :mod:`artistrec.data.decode`).
     """
     if not path.is_file():
         raise MissingDataError(f"{spec.name}: file not found at {path}")
     raw = path.read_bytes()
-    text, _ = decode_bytes(raw)
+    decoded = decode_lines(raw)
+    text = decoded.text
+    note = decoded.finding(spec.name)
+    if note and findings is not None:
+        findings.append(note)
     expected = "\t".join(spec.columns)
     first = text.split("\n", 1)[0].rstrip("\r")
     if not first.strip():
@@ -133,7 +115,7 @@ def read_table(path: Path, spec: FileSpec) -> pd.DataFrame:
         raise DataError(
             f"{spec.name}: columns out of order: {chr(9).join(header)!r}, expected {expected!r}"
         )
-    lengths, n_tabs = _line_layout(raw)
+    lengths, n_tabs = line_layout(raw)
     data_lines = np.flatnonzero(lengths[1:] > 0) + 1  # 0-based, header excluded, blanks skipped
     if data_lines.size == 0:
         return pd.DataFrame(
@@ -225,7 +207,14 @@ def _check_known(
 
 @dataclass
 class RawTables:
-    """Validated raw tables, original ids, before index mapping."""
+    """Validated raw tables with integer original ids, before index mapping (any format).
+
+    HetRec columns: ``artists`` (id, name, url, pictureURL[, mbid]), ``tags`` (tagID,
+    tagValue), ``user_artists`` (userID, artistID, weight), ``user_friends`` (userID,
+    friendID), ``tag_assignments`` (userID, artistID, tagID, date[, timestamp]). Formats with
+    string keys also give ``user_ids`` (all user ids, sorted), ``user_keys`` / ``artist_keys``
+    (the original key of each user id / artist row) and optional ``user_profiles``.
+    """
 
     artists: pd.DataFrame
     tags: pd.DataFrame
@@ -234,30 +223,33 @@ class RawTables:
     tag_assignments: pd.DataFrame
     fingerprint: str
     findings: list[str] = field(default_factory=list)
+    format: str = "hetrec2011"
+    user_ids: np.ndarray | None = None
+    user_keys: np.ndarray | None = None
+    artist_keys: np.ndarray | None = None
+    user_profiles: pd.DataFrame | None = None
 
 
-def file_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of each present HetRec file (required ones must exist)."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise MissingDataError(f"data directory not found: {data_dir}")
-    missing = [n for n in REQUIRED_FILES if not (data_dir / n).is_file()]
-    if missing:
-        raise MissingDataError(f"missing file(s) in {data_dir}: {', '.join(missing)}")
-    out = {}
-    for spec in SPECS:
-        p = data_dir / spec.name
-        if p.is_file():
-            out[spec.name] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
+def empty_tags() -> pd.DataFrame:
+    """A tag table without rows (formats that have no tags)."""
+    return pd.DataFrame({"tagID": np.empty(0, np.int64), "tagValue": np.empty(0, object)})
 
 
-def fingerprint_of(hashes: dict[str, str]) -> str:
-    """One short fingerprint for a set of file hashes (stored in model artifacts)."""
-    h = hashlib.sha256()
-    for name in sorted(hashes):
-        h.update(f"{name}={hashes[name]}\n".encode())
-    return h.hexdigest()[:16]
+def empty_friends() -> pd.DataFrame:
+    """A friend table without rows (formats that have no friend graph)."""
+    return pd.DataFrame({"userID": np.empty(0, np.int64), "friendID": np.empty(0, np.int64)})
+
+
+def empty_tag_assignments() -> pd.DataFrame:
+    """A tag-assignment table without rows (formats that have no tags)."""
+    return pd.DataFrame(
+        {
+            "userID": np.empty(0, np.int64),
+            "artistID": np.empty(0, np.int64),
+            "tagID": np.empty(0, np.int64),
+            "date": np.empty(0, "datetime64[D]"),
+        }
+    )
 
 
 def _check_ids(df: pd.DataFrame, spec: FileSpec, cols: tuple[str, ...]) -> None:
@@ -276,21 +268,20 @@ def _require_rows(df: pd.DataFrame, spec: FileSpec) -> None:
         raise DataError(f"{spec.name}: file has a header but no data rows")
 
 
-def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
-    """Read and validate all HetRec files in ``data_dir``."""
+def read_hetrec(data_dir: Path, hashes: dict[str, str]) -> RawTables:
+    """Read and validate all HetRec files in ``data_dir`` (``hashes``: their SHA-256)."""
     data_dir = Path(data_dir)
-    hashes = hashes if hashes is not None else file_hashes(data_dir)
     findings: list[str] = []
 
-    artists = read_table(data_dir / ARTISTS.name, ARTISTS)
+    artists = read_table(data_dir / ARTISTS.name, ARTISTS, findings)
     _require_rows(artists, ARTISTS)
     _check_ids(artists, ARTISTS, ("id",))
     _check_unique(artists, ["id"], ARTISTS, "artist id")
-    tags = read_table(data_dir / TAGS.name, TAGS)
+    tags = read_table(data_dir / TAGS.name, TAGS, findings)
     _check_ids(tags, TAGS, ("tagID",))
     _check_unique(tags, ["tagID"], TAGS, "tag id")
 
-    ua = read_table(data_dir / USER_ARTISTS.name, USER_ARTISTS)
+    ua = read_table(data_dir / USER_ARTISTS.name, USER_ARTISTS, findings)
     _require_rows(ua, USER_ARTISTS)
     _check_ids(ua, USER_ARTISTS, ("userID", "artistID"))
     _check_unique(ua, ["userID", "artistID"], USER_ARTISTS, "(user, artist)")
@@ -305,7 +296,7 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
     _check_known(ua["artistID"], artists["id"].to_numpy(), USER_ARTISTS, "artistID", "artist", True)
     user_ids = np.unique(ua["userID"].to_numpy())
 
-    uf = read_table(data_dir / USER_FRIENDS.name, USER_FRIENDS)
+    uf = read_table(data_dir / USER_FRIENDS.name, USER_FRIENDS, findings)
     _check_ids(uf, USER_FRIENDS, ("userID", "friendID"))
     _check_known(uf["userID"], user_ids, USER_FRIENDS, "userID", "user", True)
     _check_known(uf["friendID"], user_ids, USER_FRIENDS, "friendID", "user", True)
@@ -320,7 +311,7 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
         findings.append(f"{USER_FRIENDS.name}: {int(dup.sum())} duplicate row(s) ignored")
         uf = uf[~dup]
 
-    ut = read_table(data_dir / USER_TAGGED.name, USER_TAGGED)
+    ut = read_table(data_dir / USER_TAGGED.name, USER_TAGGED, findings)
     _check_ids(ut, USER_TAGGED, ("userID", "artistID", "tagID"))
     _check_unique(ut, ["userID", "artistID", "tagID"], USER_TAGGED, "(user, artist, tag)")
     _check_known(ut["userID"], user_ids, USER_TAGGED, "userID", "user", True)
@@ -352,7 +343,7 @@ def read_raw(data_dir: Path, hashes: dict[str, str] | None = None) -> RawTables:
 
     ts_path = data_dir / USER_TAGGED_TS.name
     if ts_path.is_file():
-        ut = _attach_timestamps(ut, read_table(ts_path, USER_TAGGED_TS), findings)
+        ut = _attach_timestamps(ut, read_table(ts_path, USER_TAGGED_TS, findings), findings)
     return RawTables(
         artists=artists.reset_index(drop=True),
         tags=tags.reset_index(drop=True),

@@ -20,6 +20,7 @@ import platformdirs
 from tqdm.auto import tqdm
 
 from artistrec.data.errors import DownloadError, MissingDataError
+from artistrec.data.formats import detect_format
 from artistrec.data.loader import REQUIRED_FILES
 
 DATASET_NAME = "hetrec2011-lastfm-2k"
@@ -42,10 +43,19 @@ def is_complete(path: Path) -> bool:
     return all((Path(path) / n).is_file() for n in REQUIRED_FILES)
 
 
-def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None, download: bool = True) -> Path:
-    """Find the data: ``data_dir`` -> ``$LASTFM_DATA_DIR`` -> cache -> download (if allowed)."""
+def resolve_data_dir(
+    data_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    origin: str = "--data-dir / data_dir",
+) -> Path:
+    """Find the data: ``data_dir`` -> ``$LASTFM_DATA_DIR`` -> cache -> download (if allowed).
+
+    ``data_dir`` and ``$LASTFM_DATA_DIR`` may hold any format :mod:`artistrec.data.formats`
+    recognises; the cache and the download hold HetRec 2011. ``origin`` names where
+    ``data_dir`` came from in error messages.
+    """
     if data_dir is not None:
-        return _checked(Path(data_dir), "--data-dir / data_dir")
+        return _checked(Path(data_dir), origin)
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return _checked(Path(env), f"${ENV_DATA_DIR}")
@@ -60,13 +70,8 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None, download: b
 
 
 def _checked(path: Path, origin: str) -> Path:
-    if not path.is_dir():
-        raise MissingDataError(f"data directory {path} (given by {origin}) does not exist")
-    missing = [n for n in REQUIRED_FILES if not (path / n).is_file()]
-    if missing:
-        raise MissingDataError(
-            f"missing file(s) in {path} (given by {origin}): {', '.join(missing)}"
-        )
+    """``path`` when it holds a data set of a known format; else a precise error."""
+    detect_format(path, origin)
     return path
 
 

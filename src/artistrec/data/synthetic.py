@@ -1,11 +1,15 @@
-"""Synthetic HetRec-format data at any size, for tests and scale benchmarks.
+"""Synthetic listening data at any size and in every format the loader reads.
 
-Writes the same six files as GroupLens (``artists.dat`` UTF-8 with accented and quoted names,
+Presets give HetRec's size (1x), 10x and 100x of it, and Last.fm-360K's published size
+(:data:`PRESETS`). In the HetRec format it writes the same six files as GroupLens (``artists.dat`` UTF-8 with accented and quoted names,
 ``tags.dat`` latin-1, the rest ASCII), with power-law artist popularity, listen counts spanning
 all five levels, genre structure that models can learn (users prefer a few genres; tags follow
 genres; friends mostly share a genre), and the real data's quirks: non-contiguous ids,
 per-user top-``max_per_user`` truncation, a few tag assignments of artist ids that are not
-in ``artists.dat`` and, optionally (``old_tag_dates``), a few tag dates before 2002.
+in ``artists.dat`` and, optionally (``old_tag_dates``), a few tag dates before 2002. In the
+Last.fm-360K format it writes sha1 user keys, MBIDs (some artists without one, some with and
+without), heavy-tailed plays, a profile file with empty fields and, optionally, malformed lines;
+the generic format is ``interactions.csv`` (user, artist id, plays) and ``artists.csv``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
 
@@ -33,6 +40,16 @@ class SyntheticSpec:
     dangling_tag_artists: int = 3
     old_tag_dates: int = 0
     seed: int = 0
+    #: Exponent of the Zipf-like artist popularity (p ~ 1 / rank**exponent).
+    popularity_exponent: float = 0.9
+    #: Sigma of a log-normal play multiplier per user (0: off): heavy-tailed plays per user.
+    user_activity_sigma: float = 0.0
+    #: Last.fm-360K format only: share of artists written without an MBID (identified by
+    #: name), share of MBID artists that also appear without it on some rows, and the number
+    #: of malformed lines mixed into the file (the loader skips and reports them).
+    no_mbid_share: float = 0.1
+    mixed_mbid_share: float = 0.02
+    malformed_lines: int = 0
 
 
 _NAME_PARTS = [
@@ -136,6 +153,12 @@ class _Sampler:
         return out
 
 
+def _rank_within(groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Position of each element within its group, for ``groups`` sorted ascending."""
+    starts = np.concatenate([[0], np.cumsum(np.bincount(groups, minlength=n_groups))[:-1]])
+    return np.arange(groups.size) - starts[groups]
+
+
 def _sample_listens(
     sampler: _Sampler,
     user_genres: np.ndarray,
@@ -165,40 +188,42 @@ def _sample_listens(
         keys = keys[first]
         keys = keys[np.argsort(keys // n_artists, kind="stable")]
         u = keys // n_artists
-        rank = np.arange(u.size) - np.searchsorted(u, u)
+        rank = _rank_within(u, wanted.size)
         keys = keys[rank < wanted[u]]
         have = np.bincount(keys // n_artists, minlength=wanted.size)
     return keys // n_artists, keys % n_artists
 
 
-def generate(
-    directory: str | os.PathLike[str],
-    spec: SyntheticSpec | None = None,
-    *,
-    progress: bool = False,
-    **kw: int,
-) -> Path:
-    """Write a synthetic data set into ``directory`` (created) and return it.
+def _artist_names(n: int) -> list[str]:
+    """Synthetic artist names: accented parts, and every 7th a literal ``"Quoted"`` name."""
+    parts = _NAME_PARTS
+    return [f"{parts[i % len(parts)]} {i}" if i % 7 else f'"Quoted" Artist {i}' for i in range(n)]
 
-    Vectorised throughout: about 190k users x 1.7M artists (100x the real data) takes well
-    under a minute. ``progress`` shows a progress bar over the generation steps.
-    """
-    spec = spec or SyntheticSpec(**kw)
-    if min(spec.n_users, spec.n_artists, spec.n_tags, spec.n_genres) < 1:
-        raise ValueError("n_users, n_artists, n_tags and n_genres must all be at least 1")
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(spec.seed)
+
+@dataclass(frozen=True)
+class Listens:
+    """The sampled listening data every output format is written from (indices, not ids)."""
+
+    user_ids: np.ndarray  # original (non-contiguous) user ids, HetRec style
+    artist_ids: np.ndarray
+    tag_ids: np.ndarray
+    artist_genre: np.ndarray
+    user_genres: np.ndarray
+    rows: np.ndarray  # user index per pair, sorted; within a user by plays, descending
+    cols: np.ndarray  # artist index per pair
+    plays: np.ndarray  # int64 play count per pair
+
+
+def sample_listens(spec: SyntheticSpec, rng: np.random.Generator) -> Listens:
+    """Draw the user-artist pairs and play counts of ``spec`` (vectorised)."""
     nu, na, nt, ng = spec.n_users, spec.n_artists, spec.n_tags, spec.n_genres
-    bar = tqdm(total=6, desc="synthetic data", unit="step", disable=not progress)
-
     # Non-contiguous ids, as in the real data.
     artist_ids = np.sort(rng.choice(na * 2 + 9, size=na, replace=False) + 1)
     user_ids = np.sort(rng.choice(nu * 2 + 8, size=nu, replace=False) + 2)
     tag_ids = np.sort(rng.choice(nt * 2 + 9, size=nt, replace=False) + 1)
 
     artist_genre = rng.integers(0, ng, size=na)
-    popularity = 1.0 / np.arange(1, na + 1) ** 0.9  # Zipf-like
+    popularity = 1.0 / np.arange(1, na + 1) ** spec.popularity_exponent  # Zipf-like
     popularity = popularity[rng.permutation(na)]
     user_genres = rng.integers(0, ng, size=(nu, 2))
 
@@ -214,22 +239,93 @@ def generate(
     # Truncate each user's list to their top max_per_user artists by count.
     order = np.lexsort((-counts, r))
     r, c, counts = r[order], c[order], counts[order]
-    rank = np.arange(r.size) - np.searchsorted(r, r)
+    rank = _rank_within(r, nu)
     keep = rank < spec.max_per_user
     r, c, counts = r[keep], c[keep], counts[keep]
-    bar.update()
+    if spec.user_activity_sigma > 0:
+        # Heavy users play everything more: a log-normal factor per user gives the
+        # heavy-tailed plays per user of the real data (order within a user is unchanged).
+        factor = rng.lognormal(0.0, spec.user_activity_sigma, size=nu)
+        counts = np.maximum(1, np.round(counts * factor[r])).astype(np.int64)
+    return Listens(user_ids, artist_ids, tag_ids, artist_genre, user_genres, r, c, counts)
 
-    parts = _NAME_PARTS
+
+#: Data-set shapes by name: HetRec's own size (``hetrec`` = ``1x``), 10x and 100x of it for the
+#: scale benchmark, and the published size of Last.fm-360K (359,347 users, ~160K artists with
+#: an MBID, ~17.5M user-artist pairs: about 49 artists per user, each user's top 50).
+PRESETS: dict[str, SyntheticSpec] = {
+    "hetrec": SyntheticSpec(n_users=1_892, n_artists=17_632, n_tags=11_755),
+    "1x": SyntheticSpec(n_users=1_892, n_artists=17_632, n_tags=11_755),
+    "10x": SyntheticSpec(n_users=18_920, n_artists=176_320, n_tags=117_547),
+    "100x": SyntheticSpec(n_users=189_200, n_artists=1_763_200, n_tags=1_175_467),
+    "lastfm360k": SyntheticSpec(
+        n_users=359_347,
+        n_artists=160_000,
+        n_tags=20_000,
+        n_genres=40,
+        mean_per_user=54.0,
+        user_activity_sigma=1.0,
+        no_mbid_share=0.12,
+        mixed_mbid_share=0.03,
+        malformed_lines=25,
+    ),
+}
+
+#: Output formats of :func:`generate` (the loader reads all three).
+FORMATS = ("hetrec", "lastfm360k", "generic")
+
+
+def generate(
+    directory: str | os.PathLike[str],
+    spec: SyntheticSpec | None = None,
+    *,
+    format: str = "hetrec",  # noqa: A002 - the CLI option's name
+    progress: bool = False,
+    **kw: int,
+) -> Path:
+    """Write a synthetic data set into ``directory`` (created) and return it.
+
+    ``format`` is ``"hetrec"`` (the six GroupLens files), ``"lastfm360k"``
+    (``usersha1-artmbid-artname-plays.tsv`` + ``usersha1-profile.tsv``) or ``"generic"``
+    (``interactions.csv`` + ``artists.csv``). The same spec and seed give the same listens in
+    every format. Vectorised throughout: the 360K-size preset takes well under a minute.
+    """
+    spec = spec or SyntheticSpec(**kw)
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if min(spec.n_users, spec.n_artists, spec.n_tags, spec.n_genres) < 1:
+        raise ValueError("n_users, n_artists, n_tags and n_genres must all be at least 1")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(spec.seed)
+    steps = 6 if format == "hetrec" else 3
+    with tqdm(total=steps, desc="synthetic data", unit="step", disable=not progress) as bar:
+        listens = sample_listens(spec, rng)
+        bar.update()
+        if format == "hetrec":
+            _write_hetrec(out, spec, listens, rng, bar)
+        elif format == "lastfm360k":
+            _write_lastfm360k(out, spec, listens, bar)
+        else:
+            _write_generic(out, listens, bar)
+    return out
+
+
+def _write_hetrec(
+    out: Path, spec: SyntheticSpec, listens: Listens, rng: np.random.Generator, bar: tqdm
+) -> None:
+    nu, nt, ng = spec.n_users, spec.n_tags, spec.n_genres
+    user_ids, artist_ids, tag_ids = listens.user_ids, listens.artist_ids, listens.tag_ids
+    r, c, counts = listens.rows, listens.cols, listens.plays
+    user_genres, artist_genre = listens.user_genres, listens.artist_genre
+    names = _artist_names(artist_ids.size)
     _write(
         out / "artists.dat",
         "id\tname\turl\tpictureURL",
         [
-            f"{a}\t{parts[i % len(parts)]} {i}\thttp://www.last.fm/music/a{a}\t"
+            f"{a}\t{name}\thttp://www.last.fm/music/a{a}\t"
             f"http://userserve-ak.last.fm/serve/252/{a}.jpg"
-            if i % 7
-            else f'{a}\t"Quoted" Artist {i}\thttp://www.last.fm/music/a{a}\t'
-            f"http://userserve-ak.last.fm/serve/252/{a}.jpg"
-            for i, a in enumerate(artist_ids.tolist())
+            for a, name in zip(artist_ids.tolist(), names, strict=True)
         ],
         "utf-8",
     )
@@ -297,5 +393,133 @@ def generate(
         },
     )
     bar.update()
-    bar.close()
-    return out
+
+
+# ----------------------------------------------------------------------------- other formats
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_MONTHS = np.asarray(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+)
+_COUNTRIES = np.asarray(
+    [
+        "United States",
+        "Germany",
+        "United Kingdom",
+        "Poland",
+        "Brazil",
+        "Russian Federation",
+        "Sweden",
+        "Spain",
+        "Finland",
+        "Japan",
+        "Côte D'Ivoire",
+        "Åland Islands",
+    ]
+)
+
+
+def _hex_keys(
+    rng: np.random.Generator, n: int, n_bytes: int, dashes: tuple[int, ...] = ()
+) -> pa.Array:
+    """``n`` random lowercase hex strings of ``n_bytes`` bytes (sha1: 20; UUID: 16 + dashes)."""
+    raw = rng.integers(0, 256, size=(n, n_bytes), dtype=np.uint8)
+    digits = np.empty((n, 2 * n_bytes), dtype=np.uint8)
+    digits[:, 0::2] = _HEX[raw >> 4]
+    digits[:, 1::2] = _HEX[raw & 15]
+    for pos in sorted(dashes, reverse=True):
+        digits = np.insert(digits, pos, ord("-"), axis=1)
+    width = digits.shape[1]
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(digits.tobytes()))
+
+
+def _write_lines(path: Path, columns: list[pa.Array], mode: str = "wb") -> None:
+    """Write string columns tab-separated, one line per row, unquoted (as Last.fm-360K is)."""
+    with open(path, mode) as fh:
+        step = 1 << 20  # rows per chunk: bounds the memory of the joined lines
+        n = len(columns[0])
+        for lo in range(0, n, step):
+            part = [col.slice(lo, step) for col in columns]
+            last = pc.binary_join_element_wise(part[-1], pa.scalar(""), "\n")
+            lines = pc.binary_join_element_wise(*part[:-1], last, "\t")
+            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
+                lines.offset : lines.offset + len(lines) + 1
+            ]
+            fh.write(memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]])
+
+
+def _write_lastfm360k(out: Path, spec: SyntheticSpec, listens: Listens, bar: tqdm) -> None:
+    """``usersha1-artmbid-artname-plays.tsv`` and ``usersha1-profile.tsv`` (no header, no quoting)."""
+    rng = np.random.default_rng([spec.seed, 360])
+    nu, na = listens.user_ids.size, listens.artist_ids.size
+    r, c = listens.rows, listens.cols
+    sha1 = _hex_keys(rng, nu, 20)
+    mbid = _hex_keys(rng, na, 16, dashes=(8, 12, 16, 20))
+    no_mbid = rng.random(na) < spec.no_mbid_share
+    mixed = ~no_mbid & (rng.random(na) < spec.mixed_mbid_share)
+    names = pa.array(_artist_names(na), type=pa.string())
+    row_mbid = mbid.take(pa.array(c))
+    # Artists without an MBID, and some rows of "mixed" artists, leave the field empty.
+    drop = no_mbid[c] | (mixed[c] & (rng.random(r.size) < 0.3))
+    row_mbid = pc.if_else(pa.array(drop), pa.scalar(""), row_mbid)
+    columns = [
+        sha1.take(pa.array(r)),
+        row_mbid,
+        names.take(pa.array(c)),
+        pc.cast(pa.array(listens.plays), pa.string()),
+    ]
+    path = out / "usersha1-artmbid-artname-plays.tsv"
+    _write_lines(path, columns)
+    if spec.malformed_lines:
+        k = spec.malformed_lines
+        bad_user = sha1.take(pa.array(rng.integers(0, nu, size=k)))
+        kinds = np.arange(k) % 3  # too few fields / non-numeric plays / zero plays
+        texts = [
+            f"{u}\tonly three\tfields"
+            if kind == 0
+            else f"{u}\t\tSome Artist\t{'many' if kind == 1 else 0}"
+            for u, kind in zip(bad_user.to_pylist(), kinds.tolist(), strict=True)
+        ]
+        with open(path, "ab") as fh:
+            fh.write(("\n".join(texts) + "\n").encode())
+    bar.update()
+
+    gender = np.asarray(["m", "f", ""])[rng.choice(3, size=nu, p=[0.6, 0.25, 0.15])]
+    age = rng.integers(15, 70, size=nu).astype(str).astype(object)
+    age[rng.random(nu) < 0.2] = ""
+    country = _COUNTRIES[rng.integers(0, _COUNTRIES.size, size=nu)].astype(object)
+    country[rng.random(nu) < 0.05] = ""
+    day = rng.integers(1, 29, size=nu).astype(str)
+    year = rng.integers(2002, 2010, size=nu).astype(str)
+    signup = (pd.Series(_MONTHS[rng.integers(0, 12, size=nu)]) + " " + day + ", " + year).to_numpy(
+        object
+    )
+    signup[rng.random(nu) < 0.02] = ""
+    _write_lines(
+        out / "usersha1-profile.tsv",
+        [
+            sha1,
+            pa.array(gender),
+            pa.array(age, pa.string()),
+            pa.array(country, pa.string()),
+            pa.array(signup, pa.string()),
+        ],
+    )
+    bar.update()
+
+
+def _write_generic(out: Path, listens: Listens, bar: tqdm) -> None:
+    """``interactions.csv`` (user id, artist id, plays) and ``artists.csv`` (artist, name)."""
+    r, c = listens.rows, listens.cols
+    pd.DataFrame(
+        {
+            "user": listens.user_ids[r],
+            "artist": listens.artist_ids[c],
+            "plays": listens.plays,
+        }
+    ).to_csv(out / "interactions.csv", index=False)
+    bar.update()
+    pd.DataFrame(
+        {"artist": listens.artist_ids, "name": _artist_names(listens.artist_ids.size)}
+    ).to_csv(out / "artists.csv", index=False)
+    bar.update()

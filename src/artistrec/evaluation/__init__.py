@@ -1,16 +1,13 @@
-"""Honest offline evaluation: leak-free splits, top-K metrics, a runner over models by name,
-paired comparisons, validation-only tuning, and reports (tables, CSV/JSON, charts)."""
+"""Honest offline evaluation: leak-free splits (``splits``), top-K metrics (``metrics``), the
+runner over models by name (``runner``), paired comparisons (``stats``), validation-only tuning
+(``tuning``), and reports (``report``: tables, CSV/JSON, charts)."""
 
 from artistrec.evaluation.metrics import ALL_METRICS, USER_METRICS, user_metrics
 from artistrec.evaluation.runner import (
     PROTOCOLS,
     EvaluationResult,
-    compare,
     evaluate,
     evaluate_detailed,
-    paired_differences,
-    paired_interval,
-    tune,
 )
 from artistrec.evaluation.splits import (
     new_user_holdout,
@@ -18,6 +15,8 @@ from artistrec.evaluation.splits import (
     recbole_split,
     warm_split,
 )
+from artistrec.evaluation.stats import compare, paired_differences, paired_interval
+from artistrec.evaluation.tuning import tune
 
 __all__ = [
     "ALL_METRICS",

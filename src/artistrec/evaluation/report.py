@@ -17,7 +17,8 @@ import pandas as pd
 from rich.table import Table
 
 from artistrec.evaluation.metrics import ALL_METRICS
-from artistrec.evaluation.runner import TIMING_COLUMNS, compare
+from artistrec.evaluation.runner import TIMING_COLUMNS
+from artistrec.evaluation.stats import compare
 
 GROUP: list[str] = ["model", "protocol", "n_revealed"]
 #: Columns shown in tables, in order (metric columns are "@K").

@@ -1,9 +1,9 @@
-"""Run models by name through the evaluation protocols; paired comparisons; validation tuning.
+"""Run models by name through the evaluation protocols (warm, new users, RecBole-style).
 
 :func:`evaluate` returns one row per (model, protocol, N revealed, fold, seed) with the metrics
 of :mod:`artistrec.evaluation.metrics`, training time and fold-in latency. :func:`evaluate_detailed`
-also returns per-user metrics, which :func:`compare` turns into paired differences with a 95 %
-interval. :func:`tune` picks hyper-parameters on a validation split carved from TRAINING data.
+also returns per-user metrics, which :func:`artistrec.evaluation.stats.compare` turns into paired
+differences with a 95 % interval; :mod:`artistrec.evaluation.tuning` searches parameters with it.
 
 Honesty rules enforced here (not left to the models): a model is fitted on
 ``dataset.with_interactions(train)`` only (which also drops the tags of held-out listens);
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,18 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import scipy.stats
-from sklearn.model_selection import ParameterGrid, ParameterSampler
 from tqdm.auto import tqdm
 
 from artistrec.data.dataset import Dataset
 from artistrec.data.scale import to_levels
-from artistrec.evaluation.metrics import (
-    ALL_METRICS,
-    USER_METRICS,
-    evaluate_lists,
-    hit_matrix,
-)
+from artistrec.evaluation.metrics import evaluate_lists, hit_matrix
 from artistrec.evaluation.splits import (
     DEFAULT_N_REVEALED,
     NewUserFold,
@@ -45,14 +37,18 @@ from artistrec.evaluation.splits import (
     recbole_split,
     warm_split,
 )
-from artistrec.models.base import Recommender, single_blas_thread
+from artistrec.models.base import Recommender
+from artistrec.models.linalg import single_blas_thread
 from artistrec.models.neural import missing_extras
-from artistrec.models.registry import DEFAULT_MODEL, available_models, create_model, model_class
+from artistrec.models.registry import DEFAULT_MODEL, create_model, model_class, registered_models
 
 PROTOCOLS: tuple[str, ...] = ("warm", "new-users", "recbole")
 KEY_COLUMNS: list[str] = ["model", "protocol", "n_revealed", "fold", "seed"]
 TIMING_COLUMNS: list[str] = ["train_s", "eval_s", "latency_median_ms", "latency_p99_ms"]
 LATENCY_RUNS: tuple[str, ...] = ("first", "all")
+#: Mixed into the seed of ``max_users`` sub-sampling (with the fold and split seed), so the
+#: evaluated users are not drawn by the same random stream as the split itself.
+SUBSAMPLE_SALT = 7919
 
 ModelsArg = Mapping[str, Mapping[str, Any] | Recommender | None] | Sequence[str]
 
@@ -62,9 +58,7 @@ def default_model_names() -> list[str]:
     """Every registered model once: ``available_models()`` without the ``default`` alias
     (unless the alias points at a model that is not registered under its own name), and
     without models whose optional training dependency (e.g. PyTorch) is not installed."""
-    names = [
-        n for n in available_models() if n != "default" and missing_extras(model_class(n)) is None
-    ]
+    names = [n for n in registered_models() if missing_extras(model_class(n)) is None]
     return names if DEFAULT_MODEL in names else ["default", *names]
 
 
@@ -85,7 +79,7 @@ def _model_factories(models: ModelsArg | None) -> dict[str, tuple[Callable[[], R
             out[name] = (lambda p=proto: type(p)(**p.get_params()), json.dumps(params, default=str))
             continue
         params = dict(value or {})
-        create_model(name, **params)  # fail fast on unknown names / bad parameters
+        create_model(name, **params).validate_params()  # fail fast on names / bad values
         out[name] = (
             lambda n=name, p=params: create_model(n, **p),
             json.dumps(params, sort_keys=True, default=str),
@@ -95,19 +89,20 @@ def _model_factories(models: ModelsArg | None) -> dict[str, tuple[Callable[[], R
 
 # ----------------------------------------------------------------------------- recommending
 def _drop_excluded(
-    items: np.ndarray, scores: np.ndarray, exclude: sp.csr_matrix | None, k: int
+    items: np.ndarray, scores: np.ndarray, exclude: sp.csr_matrix | None
 ) -> np.ndarray:
-    """First ``k`` items of each row that are finite-scored and not in ``exclude`` (-1 pads)."""
+    """Each row of ``items`` without padding, non-finite scores or artists in ``exclude`` (the
+    rest moves up, -1 fills the end).
+
+    The models already apply the filters they are given; this is the harness's own guarantee
+    that no excluded artist is scored, whatever a model returns.
+    """
     bad = ~np.isfinite(scores) | (items < 0)
     if exclude is not None:
         bad |= hit_matrix(np.where(items < 0, 0, items), exclude) & (items >= 0)
     order = np.argsort(bad, axis=1, kind="stable")
-    items = np.take_along_axis(items, order, axis=1)[:, :k]
-    bad = np.take_along_axis(bad, order, axis=1)[:, :k]
-    out = np.where(bad, -1, items).astype(np.int64)
-    if out.shape[1] < k:
-        out = np.pad(out, ((0, 0), (0, k - out.shape[1])), constant_values=-1)
-    return out
+    items = np.take_along_axis(items, order, axis=1)
+    return np.where(np.take_along_axis(bad, order, axis=1), -1, items).astype(np.int64)
 
 
 def recommend_known(
@@ -119,30 +114,25 @@ def recommend_known(
 ) -> np.ndarray:
     """Top-``k`` lists (n, k) for known ``users`` with every artist in ``exclude``'s rows removed.
 
-    ``exclude`` (n_users x n_artists) is the training matrix (plus validation for RecBole); the
-    model is asked for ``k`` + the largest excluded row so enough candidates remain.
+    ``exclude`` (n_users x n_artists) is the training matrix (plus validation for RecBole),
+    passed to the model as its ``exclude=`` filter (rows aligned with each batch of users).
     """
     users = np.asarray(users, dtype=np.int64)
     exclude = sp.csr_matrix(exclude)
-    n_items = exclude.shape[1]
     out = np.full((users.size, k), -1, dtype=np.int64)
     for start in range(0, users.size, batch_size):  # batches of users, vectorised inside
         chunk = users[start : start + batch_size]
         ex = exclude[chunk]
-        want = min(k + int(np.diff(ex.indptr).max(initial=0)), n_items)
-        items, scores = model.recommend(chunk, k=want, exclude_seen=True)
-        out[start : start + chunk.size] = _drop_excluded(
-            np.asarray(items, np.int64), np.asarray(scores), ex, k
-        )
+        items, scores = model.recommend(chunk, k=k, exclude_seen=True, exclude=ex)
+        kept = _drop_excluded(np.asarray(items, np.int64), np.asarray(scores), ex)[:, :k]
+        out[start : start + chunk.size, : kept.shape[1]] = kept
     return out
 
 
 def recommend_new(model: Recommender, ratings: Mapping[int, int], k: int) -> np.ndarray:
     """Top-``k`` (length k, -1 padded) for an unseen person; their rated artists are removed."""
     rated = np.fromiter((int(a) for a in ratings), dtype=np.int64, count=len(ratings))
-    items, scores = model.recommend_new_user(
-        ratings, k=min(k + rated.size, model.n_items), exclude_rated=True
-    )
+    items, scores = model.recommend_new_user(ratings, k=k, exclude_rated=True)
     items = np.asarray(items, np.int64)
     ok = np.isfinite(np.asarray(scores)) & (items >= 0) & ~np.isin(items, rated)
     items = items[ok][:k]
@@ -261,7 +251,7 @@ def _subsample(fold: NewUserFold, max_users: int) -> NewUserFold:
         raise ValueError(f"max_users must be positive, got {max_users}")
     if fold.users.size <= max_users:
         return fold
-    rng = np.random.default_rng([fold.seed, fold.fold, 7919])
+    rng = np.random.default_rng([fold.seed, fold.fold, SUBSAMPLE_SALT])
     users = np.sort(rng.choice(fold.users, size=max_users, replace=False))
     return dataclasses.replace(fold, users=users)
 
@@ -428,200 +418,3 @@ def evaluate(
     return evaluate_detailed(
         dataset, models, protocol, k, seeds, n_revealed, progress=progress, **options
     ).summary
-
-
-# ----------------------------------------------------------------------------- paired comparison
-@dataclass(frozen=True)
-class PairedInterval:
-    """Mean paired difference (a - b) and its two-sided confidence interval."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-    method: str
-
-
-def paired_interval(
-    diffs: np.ndarray,
-    method: str = "t",
-    confidence: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
-) -> PairedInterval:
-    """Interval of the mean of paired differences: Student t (``"t"``) or percentile bootstrap."""
-    d = np.asarray(diffs, dtype=np.float64)
-    d = d[np.isfinite(d)]
-    if d.size < 2:
-        raise ValueError("need at least two paired differences for an interval")
-    mean = float(d.mean())
-    if method == "t":
-        sem = float(scipy.stats.sem(d))
-        if sem == 0.0:
-            return PairedInterval(mean, mean, mean, int(d.size), method)
-        low, high = scipy.stats.t.interval(confidence, d.size - 1, loc=mean, scale=sem)
-    elif method == "bootstrap":
-        if np.all(d == d[0]):
-            return PairedInterval(mean, mean, mean, int(d.size), method)
-        res = scipy.stats.bootstrap(
-            (d,),
-            np.mean,
-            confidence_level=confidence,
-            n_resamples=n_resamples,
-            method="percentile",
-            random_state=np.random.default_rng(seed),
-        )
-        low, high = res.confidence_interval
-    else:
-        raise ValueError(f"method must be 't' or 'bootstrap', got {method!r}")
-    return PairedInterval(mean, float(low), float(high), int(d.size), method)
-
-
-def paired_differences(
-    per_user: pd.DataFrame, a: str, b: str, metric: str = "ndcg", unit: str = "fold"
-) -> pd.DataFrame:
-    """Per-unit differences ``diff = value_a - value_b`` of ``metric``; ``unit`` is ``"fold"``
-    (mean over the users of each fold/seed run) or ``"user"`` (each user of each run)."""
-    if metric not in USER_METRICS:
-        raise ValueError(f"metric must be one of {USER_METRICS}, got {metric!r}")
-    if unit not in ("fold", "user"):
-        raise ValueError(f"unit must be 'fold' or 'user', got {unit!r}")
-    missing = {a, b} - set(per_user["model"].unique())
-    if missing:
-        raise ValueError(f"model(s) not in the results: {sorted(missing)}")
-    keys = ["protocol", "n_revealed", "fold", "seed"] + (["user"] if unit == "user" else [])
-    frames = []
-    for name, col in ((a, "value_a"), (b, "value_b")):
-        sub = per_user[per_user["model"] == name]
-        frames.append(sub.groupby(keys, dropna=False)[metric].mean().rename(col))
-    joined = pd.concat(frames, axis=1, join="inner").reset_index()
-    joined["diff"] = joined["value_a"] - joined["value_b"]
-    return joined
-
-
-def compare(
-    per_user: pd.DataFrame,
-    a: str,
-    b: str,
-    metric: str = "ndcg",
-    unit: str = "fold",
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Paired comparison of two models per (protocol, N revealed): mean difference ``a - b`` and a
-    ``confidence`` interval (t over folds/seeds for ``unit="fold"``, bootstrap over users for
-    ``unit="user"``). An interval excluding 0 means a difference unlikely to be split noise."""
-    diffs = paired_differences(per_user, a, b, metric, unit)
-    method = "t" if unit == "fold" else "bootstrap"
-    out = []
-    for (protocol, n), grp in diffs.groupby(["protocol", "n_revealed"], dropna=False):
-        iv = paired_interval(grp["diff"].to_numpy(), method, confidence, seed=seed)
-        out.append(
-            {
-                "protocol": protocol,
-                "n_revealed": n,
-                "metric": metric,
-                "a": a,
-                "b": b,
-                "mean_diff": iv.mean,
-                "ci_low": iv.low,
-                "ci_high": iv.high,
-                "n": iv.n,
-                "method": iv.method,
-            }
-        )
-    return pd.DataFrame(out)
-
-
-# ----------------------------------------------------------------------------- tuning
-@dataclass(frozen=True)
-class TuningResult:
-    """Best parameters found on the validation split, and every tried setting with its score."""
-
-    best_params: dict[str, Any]
-    best_score: float
-    table: pd.DataFrame
-
-
-def tune(
-    train: Dataset,
-    model: str,
-    grid: Mapping[str, Sequence[Any]],
-    *,
-    n_iter: int | None = None,
-    protocol: str = "warm",
-    metric: str = "ndcg",
-    k: int = 10,
-    seed: int = 0,
-    valid_fraction: float = 0.2,
-    valid: sp.spmatrix | None = None,
-    progress: bool = False,
-) -> TuningResult:
-    """Grid (or ``n_iter`` random) search of ``model``'s parameters on a validation split.
-
-    ``train`` must be the TRAINING data set only (e.g. ``dataset.with_interactions(split.train)``),
-    so the test set is never seen. Without ``valid``, the validation split is carved from
-    ``train.interactions`` by ``protocol``: a per-user ``valid_fraction`` hold-out (``warm``),
-    RecBole's 80/10/10 split whose last part validates (``recbole``), or a ``valid_fraction``
-    user hold-out with N revealed (``new-users``). With ``valid`` (e.g. the ``valid`` part of
-    :func:`~artistrec.evaluation.splits.recbole_split`), each setting is fitted on ``train`` once
-    and scored on ``valid`` with training artists excluded.
-    """
-    if metric not in ALL_METRICS:
-        raise ValueError(f"metric must be one of {ALL_METRICS}, got {metric!r}")
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    if not grid:
-        raise ValueError("grid must name at least one parameter")
-    grid = {name: list(values) for name, values in grid.items()}
-    candidates = (
-        list(ParameterGrid(grid))
-        if n_iter is None
-        else list(ParameterSampler(grid, n_iter=n_iter, random_state=seed))
-    )
-    tried = []
-    for params in tqdm(candidates, desc=f"tune {model}", disable=not progress):
-        if valid is not None:
-            tried.append(
-                {**params, metric: _score_on_valid(train, valid, model, params, k)[metric]}
-            )
-            continue
-        frame = evaluate(
-            train,
-            {model: params},
-            protocol=protocol,
-            k=k,
-            seeds=(seed,),
-            n_folds=None,
-            test_fraction=valid_fraction,
-            user_fraction=valid_fraction,
-            latency_requests=0,
-            progress=False,
-        )
-        tried.append({**params, metric: float(frame[metric].mean())})
-    table = pd.DataFrame(tried).sort_values(metric, ascending=False, kind="stable")
-    best = table.iloc[0]
-    best_params = {name: _py(best[name]) for name in grid}
-    return TuningResult(best_params, float(best[metric]), table.reset_index(drop=True))
-
-
-def _score_on_valid(
-    train: Dataset, valid: sp.spmatrix, model: str, params: Mapping[str, Any], k: int
-) -> dict[str, float]:
-    valid = sp.csr_matrix(valid)
-    if valid.shape != train.interactions.shape:
-        raise ValueError(f"valid shape {valid.shape} != training shape {train.interactions.shape}")
-    if valid.multiply(train.interactions).nnz:
-        raise ValueError("valid shares listens with the training data")
-    fitted = create_model(model, **params).fit(train)
-    users = np.flatnonzero(np.diff(valid.indptr) > 0)
-    recs = recommend_known(fitted, users, k, train.interactions)
-    return evaluate_lists(recs, valid[users], train.interactions, k)[1]
-
-
-def _py(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

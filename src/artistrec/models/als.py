@@ -19,23 +19,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
-from artistrec.models.base import EmbeddingSimilarityMixin, Recommender, single_blas_thread
-from artistrec.models.item_knn import (
+from artistrec.models.base import EmbeddingSimilarityMixin, Recommender
+from artistrec.models.linalg import single_blas_thread
+from artistrec.models.params import param
+from artistrec.models.weighting import (
+    WEIGHTINGS,
     add_prior,
     bm25_length_norm,
-    check_positive,
-    check_weighting,
     popularity_prior,
     ratings_row,
     weigh,
 )
-
-
-def check_seed(random_state: Any) -> int:
-    """Models must be reproducible: require an integer seed."""
-    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
-        raise ValueError(f"random_state must be an integer seed, got {random_state!r}")
-    return int(random_state)
 
 
 class ALS(EmbeddingSimilarityMixin, Recommender):
@@ -43,21 +37,15 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
 
     name = "als"
 
-    def __init__(
-        self,
-        factors: int = 32,
-        regularization: float = 30.0,
-        alpha: float = 1.0,
-        iterations: int = 15,
-        weighting: str = "log",
-        random_state: int = 0,
-    ) -> None:
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.iterations = iterations
-        self.weighting = weighting
-        self.random_state = random_state
+    # 2: ``regularization`` renamed ``l2``
+    state_version = 2
+
+    factors: int = param(32, "width of the user and item factors", ge=1)
+    l2: float = param(30.0, "L2 penalty (ridge) on the factors", gt=0)
+    alpha: float = param(1.0, "confidence of a listen: 1 + alpha * weight(count)", ge=0)
+    iterations: int = param(15, "alternating sweeps over users and items", ge=1)
+    weighting: str = param("log", "weight(count) inside the confidence", choices=WEIGHTINGS)
+    random_state: int = param(0, "seed of the factors' initialisation", ge=0)
 
     # ------------------------------------------------------------------ training
     def _confidence(self, counts: sp.csr_matrix) -> sp.csr_matrix:
@@ -68,12 +56,6 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
     def _fit(self, dataset: Dataset) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        check_weighting(self.weighting)
-        check_positive("factors", self.factors, integer=True)
-        check_positive("iterations", self.iterations, integer=True)
-        check_positive("regularization", self.regularization)
-        check_positive("alpha", self.alpha, allow_zero=True)
-        seed = check_seed(self.random_state)
         self.prior_ = popularity_prior(self.seen_)
         self.length_norm_ = bm25_length_norm(self.seen_)
         conf = self._confidence(self.seen_)
@@ -82,10 +64,10 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
         with single_blas_thread():
             model = AlternatingLeastSquares(
                 factors=int(self.factors),
-                regularization=float(self.regularization),
+                regularization=float(self.l2),
                 alpha=1.0,  # the confidence is already in ``conf``
                 iterations=int(self.iterations),
-                random_state=seed,
+                random_state=int(self.random_state),
                 calculate_training_loss=False,
                 # per-user/per-item solves are independent, so any thread count gives the same
                 # factors; one thread measured fastest on the shared 2-core machines (OpenMP
@@ -116,7 +98,7 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
         # small products: a multi-threaded BLAS only adds overhead (measured 1.5 s vs 2 ms on a
         # loaded 2-core machine)
         with single_blas_thread():
-            reg = float(self.regularization) * np.eye(yi.shape[1])
+            reg = float(self.l2) * np.eye(yi.shape[1])
             a = self.item_gram_ + (yi.T * (c - 1.0)) @ yi + reg
             return np.linalg.solve(a, yi.T @ c).astype(np.float32)
 
@@ -130,7 +112,9 @@ class ALS(EmbeddingSimilarityMixin, Recommender):
         # artists without training listeners have zero factors: order those ties by popularity
         return add_prior(super()._similar_scores(artist, measure), self.prior_)[0]
 
-    def _item_embeddings(self) -> np.ndarray:
+    def item_embeddings(self) -> np.ndarray:
+        """The item factors (n_items, factors)."""
+        self._check_fitted()
         return self.item_factors_
 
     # ------------------------------------------------------------------ persistence

@@ -1,22 +1,29 @@
 """The one model protocol every recommender implements (scikit-learn style).
 
-Subclasses set ``name``, take their hyper-parameters as keyword arguments in ``__init__`` (stored
-unchanged, no work done), and implement:
+Subclasses set ``name``, declare their hyper-parameters once as annotated class attributes with
+:func:`~artistrec.models.params.param` (every subclass becomes a dataclass, so ``__init__`` only
+stores them and ``inspect.signature(Model)`` lists them), and implement:
 
 - ``_fit(dataset)``: learn state into attributes ending in ``_``;
 - ``_score_users(users) -> float32 (n, n_items)``: scores for known users (row indices);
 - ``_score_new_user(items, levels) -> float32 (n_items,)``: fold-in of an unseen person from the
   artists they rated (column indices) and their levels 1..5;
 - ``_similar_scores(artist, measure) -> float32 (n_items,)``: similarity of every artist to one;
-- ``_state()`` / ``_set_state(state)``: the learned arrays (dense or scipy CSR) for save/load.
+- ``_state()`` / ``_set_state(state)``: the learned arrays (dense or scipy CSR) for save/load;
+- optionally ``item_embeddings()``: a dense (n_items, d) artist embedding, where the model has one.
 
-The base class handles validation, seen-item exclusion, top-k selection, and artifacts.
+The base class validates parameters and requests, excludes what must not be recommended, ranks
+through :func:`artistrec.models.ranking.rank` (candidates ``items=``, filters ``exclude=``) and
+writes artifacts. Loading lives in :mod:`artistrec.models.io` (it needs the registry).
+
+Public queries: ``recommend`` / ``recommend_new_user`` / ``similar_artists`` (top-k lists) and,
+for pipelines that re-rank, ``score_users`` / ``score_new_user`` (every artist's score) and
+``item_embeddings``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import inspect
+import dataclasses
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -25,136 +32,63 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 from artistrec.data.dataset import Dataset, IdMap
 from artistrec.data.scale import check_level
-from artistrec.store.artifacts import ArtifactError, load_artifact, save_artifact
+from artistrec.models import params as _params
+from artistrec.models.params import Param
+from artistrec.models.ranking import Filter, rank
+from artistrec.store.artifacts import save_artifact
 
 MEASURES = ("cosine", "dot")
-
-_BLAS_CONTROLLER: ThreadpoolController | None = None
-
-
-def single_blas_thread() -> contextlib.AbstractContextManager[object]:
-    """Context in which BLAS runs on one thread.
-
-    Small or tall-skinny products (fold-ins, implicit's own multi-threaded solvers) only pay for
-    BLAS threads in synchronisation, which is 10-50x slower on a busy 2-core machine. The
-    controller inspects the loaded libraries once per process (~0.6 ms); each use then costs
-    ~0.02 ms, so this is cheap enough for per-request paths.
-    """
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
 
 
 class NotFittedError(RuntimeError):
     """The model is used before ``fit`` (or ``load_model``)."""
 
 
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and values of the ``k`` largest entries of each row, best first (vectorised)."""
-    scores = np.atleast_2d(scores)
-    n = scores.shape[1]
-    k = min(k, n)
-    if k <= 0:
-        return np.empty((scores.shape[0], 0), np.int64), np.empty((scores.shape[0], 0), np.float32)
-    if k < n:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    else:
-        part = np.broadcast_to(np.arange(n), scores.shape).copy()
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    items = np.take_along_axis(part, order, axis=1).astype(np.int64)
-    return items, np.take_along_axis(vals, order, axis=1).astype(np.float32)
-
-
-def _top_candidates(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of ``k`` largest entries of a long vector (unordered; ties at the cut arbitrary).
-
-    numpy's introselect degrades badly when many entries share one value (~1 ms instead of
-    ~0.03 ms for 17,632 scores with 13,000 scattered ties, as a fold-in leaves the artists no
-    model part scores). So first keep only the entries above a threshold read off a strided
-    sample (about 64 x (k/16 + 2) of them, all of the top k whenever at least k pass), and
-    partition those; if fewer than ``k`` pass, partition everything.
-    """
-    n = scores.size
-    if n > 4096:
-        sample = np.sort(scores[::64])
-        thr = sample[-min(sample.size, k // 16 + 2)]
-        cand = np.flatnonzero(scores > thr)
-        if cand.size >= k:
-            return cand[np.argpartition(scores[cand], cand.size - k)[cand.size - k :]]
-    return np.argpartition(scores, n - k)[n - k :]
-
-
-def top_k_1d(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``top_k`` for one score vector: the per-request path (no 2-D bookkeeping, no negated copy)."""
-    n = scores.size
-    k = min(k, n)
-    if k <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.float32)
-    if k < n:
-        part = _top_candidates(scores, k)
-        cut = scores[part].min()
-        if np.count_nonzero(scores == cut) > np.count_nonzero(scores[part] == cut):
-            # a tie straddles the cut: keep the lowest-index tied artists (deterministic in k)
-            above = np.flatnonzero(scores > cut)
-            part = np.concatenate([above, np.flatnonzero(scores == cut)[: k - above.size]])
-    else:
-        part = np.arange(n)
-    vals = scores[part]
-    order = np.lexsort((part, -vals))  # best first; ties by index, as top_k's stable sort
-    return part[order].astype(np.int64), vals[order].astype(np.float32)
-
-
-def csr_row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in a CSR matrix's data/indices of every entry of ``rows`` (in order), and each
-    row's entry count: a gather without building scipy matrices (per-request paths)."""
-    starts = indptr[rows].astype(np.int64)
-    lens = indptr[rows + 1].astype(np.int64) - starts
-    flat = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-    return flat, lens
-
-
-def row_normalize(m: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero)."""
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return m / np.maximum(norms, 1e-12)
-
-
 class Recommender(ABC):
     """Base class of all models. See the module docstring for the contract."""
 
     name: ClassVar[str] = "base"
-    #: Bump when the learned arrays of a family change shape or meaning: older artifacts are
-    #: then refused with a clear error (and the service retrains) instead of failing mid-request.
+    #: Bump when the learned arrays of a family, or the names/meaning of its parameters, change:
+    #: older artifacts are then refused with a clear "retrain" error (and the service retrains)
+    #: instead of failing mid-request.
     state_version: ClassVar[int] = 1
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # the parameter declarations become __init__ (store only), in declaration order
+        dataclasses.dataclass(cls, eq=False, repr=False)
 
     # --------------------------------------------------------------------------- params
     @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
+    def param_specs(cls) -> dict[str, Param]:
+        """name -> :class:`~artistrec.models.params.Param` (type, default, bounds, doc)."""
+        return _params.specs(cls)
+
+    @classmethod
+    def param_table(cls) -> pd.DataFrame:
+        """The parameters as a table: ``name``, ``type``, ``default``, ``accepts``, ``doc``."""
+        return _params.param_table(cls)
 
     def get_params(self) -> dict[str, Any]:
         """Hyper-parameters as given to ``__init__``."""
-        return {n: getattr(self, n) for n in self._param_names()}
+        return {n: getattr(self, n) for n in self.param_specs()}
 
     def set_params(self, **params: Any) -> Self:
-        """Change hyper-parameters (takes effect at the next ``fit``)."""
-        valid = set(self._param_names())
+        """Change hyper-parameters (validated, and taking effect, at the next ``fit``)."""
+        _params.check_names(self.name, type(self), params)
         for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"{self.name} has no parameter {key!r}; valid: {sorted(valid)}")
             setattr(self, key, value)
+        return self
+
+    def validate_params(self) -> Self:
+        """Raise :class:`~artistrec.models.params.ParameterError` for a value the model does not
+        accept (``fit`` calls this first)."""
+        _params.validate(self.name, type(self), self.get_params())
         return self
 
     def __repr__(self) -> str:
@@ -164,6 +98,7 @@ class Recommender(ABC):
     # --------------------------------------------------------------------------- fitting
     def fit(self, dataset: Dataset) -> Self:
         """Learn from ``dataset.interactions`` (and tags/friends where the model uses them)."""
+        self.validate_params()
         self.user_ids_ = dataset.user_ids.copy()
         self.artist_ids_ = dataset.artist_ids.copy()
         self.fingerprint_ = dataset.fingerprint
@@ -199,57 +134,105 @@ class Recommender(ABC):
     def user_map(self) -> IdMap:
         return IdMap(self.user_ids_, "user")
 
+    # --------------------------------------------------------------------------- scores
+    def score_users(self, users: int | npt.ArrayLike) -> np.ndarray:
+        """Every artist's score for known users (row indices): float32 (n, n_items), or
+        (n_items,) for one int. Higher is better; nothing is excluded."""
+        self._check_fitted()
+        idx = self._check_users(users)
+        scores = np.array(self._score_users(idx), dtype=np.float32, copy=True)
+        return scores[0] if np.ndim(users) == 0 else scores
+
+    def score_new_user(self, ratings: Mapping[int, int]) -> np.ndarray:
+        """Every artist's score for an unseen person from {artist index: level 0..5}: float32
+        (n_items,). Level 0 counts as nothing; no positive level gives the model's prior."""
+        self._check_fitted()
+        items, levels = self._validate_ratings(ratings)
+        return self._new_user_scores(items, levels)
+
+    def item_embeddings(self) -> np.ndarray | None:
+        """A dense float32 (n_items, d) artist embedding, or None for models without one.
+
+        Factor models return their item factors (``als``, ``bpr`` without its bias column,
+        ``seed-mf``, the ALS part of ``hybrid``); ``set-autoencoder`` its output embeddings.
+        Item-item models (``item-knn``, ``ease``, ``dlae``, ``rp3beta``) and ``popularity``
+        have none.
+        """
+        self._check_fitted()
+        return None
+
+    def _new_user_scores(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        pos = levels > 0
+        return np.array(
+            self._score_new_user(items[pos], levels[pos]), dtype=np.float32, copy=True
+        ).ravel()
+
     # --------------------------------------------------------------------------- queries
     def recommend(
-        self, users: int | npt.ArrayLike, k: int = 10, exclude_seen: bool = True
+        self,
+        users: int | npt.ArrayLike,
+        k: int = 10,
+        exclude_seen: bool = True,
+        *,
+        items: Filter = None,
+        exclude: Filter = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` artists (column indices, scores) for known users (row indices).
 
-        An int gives 1-D arrays of length k; an array of n users gives (n, k) arrays.
-        ``exclude_seen`` leaves out the artists each user already knows: the ones they listened
-        to and the ones they tagged (``Dataset.known_artists``).
+        An int gives 1-D arrays (at most k long); an array of n users gives (n, k) arrays, with
+        index -1 / score -inf where fewer than k candidates remain. ``exclude_seen`` leaves out
+        the artists each user already knows: the ones they listened to and the ones they tagged
+        (``Dataset.known_artists``). ``items`` restricts the ranking to candidate artists and
+        ``exclude`` removes artists: each a 1-D array of column indices (the same for every
+        user) or a sparse matrix with one row per requested user (its non-zeros are that user's
+        set), as :func:`artistrec.models.ranking.rank`.
         """
         self._check_fitted()
         scalar = np.ndim(users) == 0
-        idx = np.atleast_1d(np.asarray(users))
-        if not np.issubdtype(idx.dtype, np.integer):
-            raise TypeError("users must be integer row indices")
-        idx = idx.astype(np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.n_users):
-            raise IndexError(f"user index out of range 0..{self.n_users - 1}")
+        idx = self._check_users(users)
         k = self._check_k(k)
         scores = np.array(self._score_users(idx), dtype=np.float32, copy=True)
         if exclude_seen:
             known = self.known_[idx].tocoo()
             scores[known.row, known.col] = -np.inf
-        items, vals = top_k(scores, k)
-        return (items[0], vals[0]) if scalar else (items, vals)
+        if scalar:
+            return rank(scores[0], k, items=items, exclude=exclude)
+        return rank(scores, k, items=items, exclude=exclude)
 
     def recommend_new_user(
-        self, ratings: Mapping[int, int], k: int = 10, exclude_rated: bool = True
+        self,
+        ratings: Mapping[int, int],
+        k: int = 10,
+        exclude_rated: bool = True,
+        *,
+        items: Filter = None,
+        exclude: Filter = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` artists for a person the model has never seen, from {artist index: level 1..5}.
 
         Level 0 means "not listened" and counts as nothing (it is still excluded when
-        ``exclude_rated``). With no positive level, the model's prior (popularity-like) ranking is used.
+        ``exclude_rated``). With no positive level, the model's prior (popularity-like) ranking
+        is used. ``items`` (candidates) and ``exclude`` are 1-D arrays of column indices.
         """
         self._check_fitted()
         k = self._check_k(k)
-        items, levels = self._validate_ratings(ratings)
-        pos = levels > 0
-        scores = np.array(
-            self._score_new_user(items[pos], levels[pos]), dtype=np.float32, copy=True
-        ).ravel()
-        if exclude_rated and items.size:
-            scores[items] = -np.inf
-        it, vals = top_k_1d(scores, k)
-        keep = np.isfinite(vals)
-        return it[keep], vals[keep]
+        rated, levels = self._validate_ratings(ratings)
+        scores = self._new_user_scores(rated, levels)
+        if exclude_rated and rated.size:
+            scores[rated] = -np.inf
+        return rank(scores, k, items=items, exclude=exclude)
 
     def similar_artists(
-        self, artist: int, k: int = 10, measure: str = "cosine"
+        self,
+        artist: int,
+        k: int = 10,
+        measure: str = "cosine",
+        *,
+        items: Filter = None,
+        exclude: Filter = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` artists most similar to ``artist`` (column index), excluding itself."""
+        """The ``k`` artists most similar to ``artist`` (column index), excluding itself;
+        ``items`` (candidates) and ``exclude`` are 1-D arrays of column indices."""
         self._check_fitted()
         if measure not in MEASURES:
             raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
@@ -260,9 +243,7 @@ class Recommender(ABC):
         k = self._check_k(k)
         scores = np.array(self._similar_scores(int(artist), measure), np.float32, copy=True).ravel()
         scores[int(artist)] = -np.inf
-        it, vals = top_k(scores[None, :], k)
-        keep = np.isfinite(vals[0])
-        return it[0][keep], vals[0][keep]
+        return rank(scores, k, items=items, exclude=exclude)
 
     # --------------------------------------------------------------------------- validation
     @staticmethod
@@ -271,13 +252,24 @@ class Recommender(ABC):
             raise ValueError(f"k must be a positive integer, got {k!r}")
         return int(k)
 
+    def _check_users(self, users: int | npt.ArrayLike) -> np.ndarray:
+        idx = np.atleast_1d(np.asarray(users))
+        if idx.size and not np.issubdtype(idx.dtype, np.integer):
+            raise TypeError("users must be integer row indices")
+        idx = idx.astype(np.int64)
+        if idx.ndim != 1:
+            raise ValueError(f"users must be an int or a 1-D array, got shape {idx.shape}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_users):
+            raise IndexError(f"user index out of range 0..{self.n_users - 1}")
+        return idx
+
     def _validate_ratings(self, ratings: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
         if not isinstance(ratings, Mapping):
             raise TypeError("ratings must be a mapping {artist index: level}")
-        items = np.fromiter((int(i) for i in ratings.keys()), dtype=np.int64, count=len(ratings))
         for key in ratings:
             if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
                 raise TypeError(f"artist index must be an integer, got {key!r}")
+        items = np.fromiter((int(i) for i in ratings.keys()), dtype=np.int64, count=len(ratings))
         levels = np.fromiter(
             (check_level(v) for v in ratings.values()), dtype=np.int64, count=len(ratings)
         )
@@ -302,16 +294,18 @@ class Recommender(ABC):
             "model": self.name,
             "class": type(self).__name__,
             "state_version": self.state_version,
-            "params": _jsonable(self.get_params()),
+            "params": _params.jsonable(self.get_params()),
             "data_fingerprint": self.fingerprint_,
             "n_users": self.n_users,
             "n_items": self.n_items,
+            **self._artifact_meta(),
         }
         return save_artifact(path, meta, state)
 
     @classmethod
     def _from_artifact(cls, meta: dict[str, Any], state: dict[str, Any]) -> Recommender:
-        model = cls(**meta["params"])
+        _params.check_names(cls.name, cls, meta["params"])
+        model = cls(**meta["params"]).validate_params()
         model.user_ids_ = np.asarray(state["user_ids"], dtype=np.int64)
         model.artist_ids_ = np.asarray(state["artist_ids"], dtype=np.int64)
         model.seen_ = sp.csr_matrix(state["seen"], dtype=np.float32)
@@ -325,6 +319,10 @@ class Recommender(ABC):
         return model
 
     # --------------------------------------------------------------------------- hooks
+    def _artifact_meta(self) -> dict[str, Any]:
+        """Extra JSON metadata for this model's artifacts (e.g. the engine that trained it)."""
+        return {}
+
     @abstractmethod
     def _fit(self, dataset: Dataset) -> None: ...
 
@@ -344,55 +342,15 @@ class Recommender(ABC):
     def _set_state(self, state: dict[str, Any]) -> None: ...
 
 
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for k, v in params.items():
-        if isinstance(v, np.generic):
-            v = v.item()
-        out[k] = v
-    return out
-
-
-def load_model(path: str | os.PathLike[str], dataset: Dataset | None = None) -> Recommender:
-    """Load a saved model; with ``dataset``, check it was trained on the same data."""
-    from artistrec.models.registry import model_class
-
-    meta, state = load_artifact(path)
-    try:
-        cls = model_class(meta["model"])
-    except KeyError as exc:
-        raise ArtifactError(f"{path}: unknown model {meta.get('model')!r}") from exc
-    if dataset is not None and meta.get("data_fingerprint") != dataset.fingerprint:
-        raise ArtifactError(
-            f"{path} was trained on data {meta.get('data_fingerprint')}, "
-            f"but the loaded data set is {dataset.fingerprint}; retrain with `artistrec train`"
-        )
-    if int(meta.get("state_version", 1)) != cls.state_version:
-        raise ArtifactError(
-            f"{path} holds a {meta['model']!r} model in state version "
-            f"{meta.get('state_version', 1)}, this artistrec reads version {cls.state_version}; "
-            f"retrain it with `artistrec train {meta['model']}`"
-        )
-    try:
-        model = cls._from_artifact(meta, state)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ArtifactError(
-            f"{path}: artifact does not match model {meta['model']!r}: {exc}"
-        ) from exc
-    if dataset is not None and not np.array_equal(model.artist_ids_, dataset.artist_ids):
-        raise ArtifactError(f"{path}: artist id map differs from the loaded data set")
-    return model
-
-
 class EmbeddingSimilarityMixin:
-    """``_similar_scores`` from a dense (n_items, d) item embedding ``self._item_embeddings()``."""
-
-    def _item_embeddings(self) -> np.ndarray:  # pragma: no cover - overridden
-        raise NotImplementedError
+    """``_similar_scores`` from the dense (n_items, d) ``self.item_embeddings()``: cosine or dot
+    product of every artist's vector with the query artist's."""
 
     def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
-        emb = self._item_embeddings()
+        emb = self.item_embeddings()  # type: ignore[attr-defined]
         if measure == "cosine":
             norms = np.linalg.norm(emb, axis=1)
-            return (emb @ emb[artist]) / np.maximum(norms * norms[artist], 1e-12)
-        return emb @ emb[artist]
+            scores = (emb @ emb[artist]) / np.maximum(norms * norms[artist], 1e-12)
+        else:
+            scores = emb @ emb[artist]
+        return scores

@@ -55,6 +55,8 @@ import scipy.sparse as sp
 from artistrec.data.dataset import Dataset
 from artistrec.models import hybrid_core as core
 from artistrec.models.base import Recommender
+from artistrec.models.params import param
+from artistrec.models.weighting import PRIOR_EPS
 
 #: Arrays every scoring path reads; an artifact without them cannot serve.
 _REQUIRED_STATE = ("items", "item_pos", "pop", "item_factors_mod_t", "item_gram", "knn_indptr")
@@ -63,124 +65,79 @@ _REQUIRED_STATE = ("items", "item_pos", "pop", "item_factors_mod_t", "item_gram"
 class Hybrid(Recommender):
     """Tag-augmented EASE + ALS (+ friends) for known users; kNN + ALS + DLAE + tags + set autoencoder for new users.
 
-    Parameters as in :data:`artistrec.models.hybrid_core.DEFAULT_PARAMS`.
+    Parameters: ``Hybrid.param_table()`` (the tuned values are the defaults).
     """
 
     name = "hybrid"
-    # 7: + the set autoencoder for new users; 6: kNN co-occurrence with tagged artists; 5: + the tag-profile fold-in term for new users;
+    # 8: parameters renamed to the names every model uses (``l2``, ``min_listeners``,
+    # ``neighbors``, ``factors``, ``iterations``, ...); 7: + the set autoencoder for new users;
+    # 6: kNN co-occurrence with tagged artists; 5: + the tag-profile fold-in term for new users;
     # 4: + RP3beta for known users; 3: + the DLAE fold-in for new users; 2: EASE + ALS + item-kNN
     # (1 had a second EASE matrix)
-    state_version = 7
+    state_version = 8
 
-    def __init__(
-        self,
-        lam: float = core.DEFAULT_PARAMS["lam"],
-        min_users: int = int(core.DEFAULT_PARAMS["min_users"]),
-        tag_weight: float = core.DEFAULT_PARAMS["tag_weight"],
-        friend_direct: float = core.DEFAULT_PARAMS["friend_direct"],
-        known_als: float = core.DEFAULT_PARAMS["known_als"],
-        known_rp3: float = core.DEFAULT_PARAMS["known_rp3"],
-        rp3_beta: float = core.DEFAULT_PARAMS["rp3_beta"],
-        rp3_topk: int = int(core.DEFAULT_PARAMS["rp3_topk"]),
-        new_als: float = core.DEFAULT_PARAMS["new_als"],
-        new_dlae: float = core.DEFAULT_PARAMS["new_dlae"],
-        dlae_p: float = core.DEFAULT_PARAMS["dlae_p"],
-        dlae_lam: float = core.DEFAULT_PARAMS["dlae_lam"],
-        new_tags: float = core.DEFAULT_PARAMS["new_tags"],
-        tag_rank: int = int(core.DEFAULT_PARAMS["tag_rank"]),
-        tag_min_users: int = int(core.DEFAULT_PARAMS["tag_min_users"]),
-        new_dae: float = core.DEFAULT_PARAMS["new_dae"],
-        dae_hidden: int = int(core.DEFAULT_PARAMS["dae_hidden"]),
-        dae_epochs: int = int(core.DEFAULT_PARAMS["dae_epochs"]),
-        dae_lr: float = core.DEFAULT_PARAMS["dae_lr"],
-        dae_batch: int = int(core.DEFAULT_PARAMS["dae_batch"]),
-        dae_min_users: int = int(core.DEFAULT_PARAMS["dae_min_users"]),
-        pop_beta: float = core.DEFAULT_PARAMS["pop_beta"],
-        als_factors: int = int(core.DEFAULT_PARAMS["als_factors"]),
-        als_reg: float = core.DEFAULT_PARAMS["als_reg"],
-        als_alpha: float = core.DEFAULT_PARAMS["als_alpha"],
-        knn_shrink: float = core.DEFAULT_PARAMS["knn_shrink"],
-        knn_topk: int = int(core.DEFAULT_PARAMS["knn_topk"]),
-        knn_tagged_cap: int = int(core.DEFAULT_PARAMS["knn_tagged_cap"]),
-    ) -> None:
-        self.lam = lam
-        self.min_users = min_users
-        self.tag_weight = tag_weight
-        self.friend_direct = friend_direct
-        self.known_als = known_als
-        self.known_rp3 = known_rp3
-        self.rp3_beta = rp3_beta
-        self.rp3_topk = rp3_topk
-        self.new_als = new_als
-        self.new_dlae = new_dlae
-        self.dlae_p = dlae_p
-        self.dlae_lam = dlae_lam
-        self.new_tags = new_tags
-        self.tag_rank = tag_rank
-        self.tag_min_users = tag_min_users
-        self.new_dae = new_dae
-        self.dae_hidden = dae_hidden
-        self.dae_epochs = dae_epochs
-        self.dae_lr = dae_lr
-        self.dae_batch = dae_batch
-        self.dae_min_users = dae_min_users
-        self.pop_beta = pop_beta
-        self.als_factors = als_factors
-        self.als_reg = als_reg
-        self.als_alpha = als_alpha
-        self.knn_shrink = knn_shrink
-        self.knn_topk = knn_topk
-        self.knn_tagged_cap = knn_tagged_cap
-
-    def _core_params(self) -> dict[str, float]:
-        for key in ("lam", "als_factors", "als_reg", "dae_lr"):
-            if not float(getattr(self, key)) > 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)!r}")
-        for key in (
-            "min_users",
-            "als_factors",
-            "rp3_topk",
-            "tag_rank",
-            "tag_min_users",
-            "dae_hidden",
-            "dae_epochs",
-            "dae_batch",
-            "dae_min_users",
-        ):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{key} must be a positive integer, got {value!r}")
-        for key in (
-            "tag_weight",
-            "friend_direct",
-            "known_als",
-            "known_rp3",
-            "rp3_beta",
-            "new_als",
-            "new_dlae",
-            "dlae_lam",
-            "new_tags",
-            "new_dae",
-            "pop_beta",
-            "knn_shrink",
-            "als_alpha",
-        ):
-            if not float(getattr(self, key)) >= 0:
-                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
-        for key in ("knn_topk", "knn_tagged_cap"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{key} must be a non-negative integer, got {v!r}")
-        if not 0.0 <= float(self.dlae_p) < 1.0:
-            raise ValueError(f"dlae_p must be in [0, 1), got {self.dlae_p!r}")
-        return {**core.DEFAULT_PARAMS, **{k: float(v) for k, v in self.get_params().items()}}
+    # ---- known users: EASE (+ tags as pseudo-users) + ALS + RP3beta + friends
+    ease_l2: float = param(100.0, "EASE's L2 penalty (known users)", gt=0)
+    min_listeners: int = param(
+        3, "artists with fewer training listeners are not modelled by EASE/DLAE (kNN/ALS are)", ge=1
+    )
+    tag_weight: float = param(
+        40.0, "weight of the tag pseudo-user rows in EASE's Gram matrix", ge=0
+    )
+    friend_direct: float = param(
+        0.05, "known users: weight of the mean friend's profile added to the scores", ge=0
+    )
+    known_als: float = param(1.0, "known users: weight of the max-scaled ALS scores", ge=0)
+    known_rp3: float = param(
+        0.2, "known users: weight of the max-scaled RP3beta scores (0: not fitted)", ge=0
+    )
+    rp3_beta: float = param(0.7, "RP3beta's popularity discount (listeners**-beta)", ge=0)
+    rp3_neighbors: int = param(200, "RP3beta: strongest transitions kept per artist", ge=1)
+    # ---- new users: item-kNN + ALS fold-in + DLAE + tag profile + set autoencoder + popularity
+    new_als: float = param(0.75, "new users: weight of the max-scaled ALS fold-in", ge=0)
+    new_dlae: float = param(
+        1.0, "new users: weight of the max-scaled DLAE fold-in (0: not fitted)", ge=0
+    )
+    dlae_dropout: float = param(0.95, "DLAE's input dropout probability", ge=0, lt=1)
+    dlae_l2: float = param(30.0, "DLAE's extra L2 penalty", ge=0)
+    new_tags: float = param(
+        1.0, "new users: weight of the max-scaled tag-profile term (0: not fitted)", ge=0
+    )
+    tag_rank: int = param(128, "rank of the tag embedding the tag-profile term uses", ge=1)
+    tag_min_listeners: int = param(
+        10, "artists the tag-profile term scores: at least this many training listeners", ge=1
+    )
+    new_dae: float = param(
+        1.0, "new users: weight of the max-scaled set autoencoder (0: not fitted)", ge=0
+    )
+    dae_factors: int = param(256, "set autoencoder: width of its hidden layer", ge=1)
+    dae_iterations: int = param(20, "set autoencoder: passes over the training users", ge=1)
+    dae_learning_rate: float = param(0.007, "set autoencoder: Adam step size", gt=0)
+    dae_batch_size: int = param(384, "set autoencoder: users per Adam step", ge=1)
+    dae_min_listeners: int = param(
+        5, "set autoencoder: artists with fewer training listeners are not modelled", ge=1
+    )
+    new_pop: float = param(
+        0.9, "new users: weight of the popularity prior, divided by the number revealed", ge=0
+    )
+    # ---- the ALS and item-kNN parts
+    als_factors: int = param(32, "ALS: width of the factors", ge=1)
+    als_l2: float = param(30.0, "ALS: L2 penalty on the factors", gt=0)
+    als_alpha: float = param(3.0, "ALS: confidence 1 + alpha * log1p(count)", ge=0)
+    knn_shrink: float = param(5.0, "new-user item-kNN: shrinkage of the cosine", ge=0)
+    knn_neighbors: int = param(
+        500, "new-user item-kNN: most similar artists kept per artist (0: all)", ge=0
+    )
+    knn_tagged_cap: int = param(
+        20, "new-user item-kNN: tagged, unlisted artists counted per user (most listened)", ge=0
+    )
 
     def _fit(self, dataset: Dataset) -> None:
         self.state_ = core.fit(
             self.seen_,
             dataset.artist_tags,
             dataset.friends,
-            params=self._core_params(),
+            params=self.get_params(),
             known=self.known_,
         )
         self.friends_ = sp.csr_matrix(dataset.friends, dtype=np.float32)
@@ -196,7 +153,7 @@ class Hybrid(Recommender):
 
     def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
         st = self.state_
-        out = 1e-6 * st["pop"].astype(np.float32)
+        out = PRIOR_EPS * st["pop"].astype(np.float32)
         pos = int(st["item_pos"][artist])
         if measure == "dot" and pos >= 0:  # EASE weights: how strongly liking `artist` predicts j
             out[st["items"]] += st["B"][pos]
@@ -212,6 +169,11 @@ class Hybrid(Recommender):
         norms = np.sqrt(np.asarray(t.multiply(t).sum(axis=1)).ravel())
         sim = sim / np.maximum(norms * norms[artist], 1e-12)
         return out + sim.astype(np.float32)
+
+    def item_embeddings(self) -> np.ndarray:
+        """The item factors of the hybrid's ALS part (n_items, als_factors)."""
+        self._check_fitted()
+        return self.state_["item_factors"]
 
     def _state(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,7 @@
 """Hybrid EASE + ALS + item-kNN + tags recommender core (numpy/scipy; ALS via ``implicit``).
 
 Model: EASE^R (closed-form item-item ridge regression, Steck 2019) on the artists that
-have at least ``min_users`` training listeners, with
+have at least ``min_listeners`` training listeners, with
 
 * a log-damped input transform of listen counts,
 * tag augmentation: the L2-normalised artist x tag matrix (transposed) is stacked under the
@@ -42,66 +42,21 @@ from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
 from artistrec.models import set_autoencoder
-from artistrec.models.base import csr_row_entries, single_blas_thread
-from artistrec.models.ease import spd_inverse
-from artistrec.models.item_knn import prune_rows, weigh
-from artistrec.models.rp3beta import row_stochastic
+from artistrec.models.dlae import dlae_weights
+from artistrec.models.ease import ease_weights
+from artistrec.models.linalg import single_blas_thread
+from artistrec.models.sparse import csr_row_entries, prune_rows, row_stochastic
+from artistrec.models.weighting import PRIOR_EPS, weigh
 
-DEFAULT_PARAMS: dict[str, float] = {
-    # tuned on validation data carved from training data (benchmarks/tune_hybrid.py, docs/BENCHMARKS.md)
-    "lam": 100.0,  # EASE L2 regularisation of B (known users)
-    "min_users": 3,  # artists with fewer training listeners are not modelled by B (kNN/ALS cover them)
+#: Settings of the core that the ``Hybrid`` model does not expose (the exposed ones, with their
+#: tuned defaults, are declared once on :class:`artistrec.models.hybrid.Hybrid`).
+FIXED_PARAMS: dict[str, float] = {
     "input_log_a": 0.0,  # input value = 1 + a * log1p(count)  (0 -> binary; log hurt on validation)
     "row_norm_p": 0.0,  # rows divided by (row sum)^p before the Gram matrix
-    "tag_weight": 40.0,  # weight of tag pseudo-user rows in the Gram matrix of B
     "tag_idf": 1.0,  # 1 -> idf-weight tags before L2 normalising artists
     "friend_alpha": 0.0,  # known users: weight of mean friends' profile (fed through B)
-    "friend_direct": 0.05,  # known users: weight of mean friends' profile added directly to scores
-    "known_als": 1.0,  # known users: weight of max-scaled ALS scores added to max-scaled EASE scores
-    # known users: weight of max-scaled RP3beta scores added to the (re-scaled) EASE + ALS blend
-    "known_rp3": 0.2,
-    "rp3_beta": 0.7,  # RP3beta popularity discount (alpha = 1) over the modelled artists
-    "rp3_topk": 200,  # RP3beta: each artist's strongest transitions kept
-    "als_factors": 32,  # ALS: confidence 1 + als_alpha * log1p(count), as the project's `als` model
-    "als_reg": 30.0,
-    "als_alpha": 3.0,
-    "als_iters": 15,
-    "knn_shrink": 5.0,  # item-kNN cosine on binary listens: x_i.x_j / (|x_i||x_j| + shrink)
-    # keep each artist's k most similar neighbours (0 = all co-listened artists): 300/500/1000 were
-    # equal to all on pseudo-new validation users, and popular artists' rows shrink from ~6k to 500
-    "knn_topk": 500,
-    # new users: the item-kNN also counts, per user, up to this many artists they tagged but
-    # did not list (most listened first; 0 = listens only). HetRec lists only top-50 listens;
-    # all ~50k such pairs gave +0.005 on validation but 5x the co-occurrence (fit +8 s); caps of
-    # 20 / 50 / 100 gave +0.0032 / +0.0027 / +0.0031 for < 0.1 s / 0.1 s / 1 s of fit
-    "knn_tagged_cap": 20,
-    "new_als": 0.75,  # new users: weight of max-scaled ALS fold-in (kNN has weight 1)
-    # new users: weight of the max-scaled DLAE fold-in (0 -> not fitted); 1.0 was best on each of
-    # 3 outer folds in benchmarks/tune_hybrid.py (results-tuning/tune_new-users_summary.csv)
-    "new_dlae": 1.0,
-    "dlae_p": 0.95,  # DLAE dropout probability: a new user reveals 3-10 of ~50 artists
-    "dlae_lam": 30.0,  # DLAE extra L2
-    # new users: weight of the max-scaled tag-profile term (cosine of each modelled artist's tf-idf
-    # tag row with the level-weighted sum of the revealed artists' rows; 0 -> not fitted)
-    "new_tags": 1.0,
-    # rank of the tag embedding that term is scored with (a truncated SVD of the scored artists'
-    # unit tag rows); 128 of the ~1.5k: the same validation NDCG as the exact sparse product
-    "tag_rank": 128,
-    # artists the tag term scores: >= this many training listeners (10: ~1.5k artists on the full
-    # data, the same validation NDCG as all modelled artists at a third of the work)
-    "tag_min_users": 10,
-    # new users: weight of the max-scaled set autoencoder (models/set_autoencoder.py: a softmax
-    # network trained on "3-10 revealed artists -> the rest"; 0 -> not fitted), its hidden
-    # width, epochs, Adam step size and batch size
-    "new_dae": 1.0,
-    "dae_hidden": 256,
-    "dae_epochs": 20,
-    "dae_lr": 0.007,
-    "dae_batch": 384,
-    # artists the network models (inputs and outputs): >= this many training listeners
-    "dae_min_users": 5,
-    "pop_beta": 0.9,  # new users: popularity prior weight (multiplied by 1/N^pop_decay)
-    "pop_decay": 1.0,
+    "als_iterations": 15,
+    "pop_decay": 1.0,  # the new-user popularity prior's weight is new_pop / N^pop_decay
     # new users: kNN profile weight per revealed level 1..5
     "lw1": 0.5,
     "lw2": 1.0,
@@ -118,13 +73,13 @@ _SCORING_KEYS = (
     "friend_direct",
     "known_als",
     "known_rp3",
-    "als_reg",
+    "als_l2",
     "als_alpha",
     "new_als",
     "new_dlae",
     "new_tags",
     "new_dae",
-    "pop_beta",
+    "new_pop",
     "pop_decay",
 )
 
@@ -157,7 +112,7 @@ def _tag_features(artist_tags: sp.csr_matrix, items: np.ndarray, idf: float) -> 
     return T.tocsr()
 
 
-def _tag_embedding(
+def tag_embedding(
     T: sp.csr_matrix, targets: np.ndarray, rank: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(F, E_t) with E_t @ F[i] = (best rank-``rank`` approximation of T[targets]) @ T[i].
@@ -180,35 +135,6 @@ def _tag_embedding(
     return np.ascontiguousarray(F, dtype=np.float32), np.ascontiguousarray(U * s, dtype=np.float32)
 
 
-def _ease(G: np.ndarray, lam: float) -> np.ndarray:
-    """EASE closed form from a Gram matrix via Cholesky (float32)."""
-    A = np.asfortranarray(G, dtype=np.float32)
-    A[np.diag_indices_from(A)] += lam
-    P = spd_inverse(A)
-    d = np.diag(P).copy()
-    B = P / (-d[None, :])
-    B[np.diag_indices_from(B)] = 0.0
-    return np.ascontiguousarray(B, dtype=np.float32)
-
-
-def _dlae(G: np.ndarray, p: float, lam: float) -> np.ndarray:
-    """Denoising linear autoencoder (Steck 2020, "Autoencoders that don't overfit towards the
-    Identity") from a binary Gram matrix: the closed-form least-squares weights that predict a
-    user's whole row from the row with each entry dropped with probability ``p``,
-    B = (G + L)^-1 G = I - (G + L)^-1 L with L = diag(p/(1-p) diag(G) + lam). That is exactly the
-    new-user task (a few revealed artists -> the rest), and the dropout-shaped penalty shrinks
-    popular artists' rows most. Returned with a zero diagonal (a revealed artist is never
-    recommended), float32.
-    """
-    L = (p / (1.0 - p) * np.diag(G) + lam).astype(np.float32)
-    A = np.array(G, dtype=np.float32, order="F", copy=True)  # G is left as it was
-    A[np.diag_indices_from(A)] += L
-    P = spd_inverse(A)
-    P *= -L[None, :]
-    P[np.diag_indices_from(P)] = 0.0
-    return np.ascontiguousarray(P, dtype=np.float32)
-
-
 def _with_tagged(
     X: sp.csr_matrix, known: sp.csr_matrix, listeners: np.ndarray, cap: int
 ) -> sp.csr_matrix:
@@ -222,9 +148,9 @@ def _with_tagged(
     return listened + tagged
 
 
-def _knn(X: sp.csr_matrix, shrink: float, topk: int = 0) -> sp.csr_matrix:
+def _knn(X: sp.csr_matrix, shrink: float, neighbors: int = 0) -> sp.csr_matrix:
     """Shrunk cosine similarity of artists' binary listener vectors (sparse, zero diagonal),
-    optionally only each artist's ``topk`` nearest neighbours."""
+    optionally only each artist's ``neighbors`` nearest neighbours."""
     b = sp.csc_matrix(X > 0, dtype=np.float32)
     norms = np.sqrt(np.asarray(b.sum(0), dtype=np.float64).ravel())
     co = (b.T @ b).tocoo()
@@ -233,21 +159,21 @@ def _knn(X: sp.csr_matrix, shrink: float, topk: int = 0) -> sp.csr_matrix:
     v = co.data[keep] / (norms[r] * norms[c] + shrink)
     S = sp.csr_matrix((v.astype(np.float32), (r, c)), shape=co.shape)
     S.sort_indices()
-    if topk <= 0 or np.diff(S.indptr).max(initial=0) <= topk:
+    if neighbors <= 0 or np.diff(S.indptr).max(initial=0) <= neighbors:
         return S
-    return prune_rows(S, int(topk))
+    return prune_rows(S, int(neighbors))
 
 
-def _rp3(Xb: sp.csr_matrix, beta: float, topk: int) -> sp.csr_matrix:
+def _rp3(Xb: sp.csr_matrix, beta: float, neighbors: int) -> sp.csr_matrix:
     """RP3beta (Paudel et al. 2017, alpha = 1) on binary listens: the artist -> user -> artist
     transition probabilities, each column discounted by (listeners)^-beta, no diagonal, each row
-    pruned to its ``topk`` largest weights."""
+    pruned to its ``neighbors`` largest weights."""
     walk = row_stochastic(Xb.T.tocsr()) @ row_stochastic(Xb)
     deg = np.maximum(np.asarray(Xb.sum(0)).ravel(), 1.0)
     walk = sp.csr_matrix(walk @ sp.diags(np.power(deg, -beta).astype(np.float32)), dtype=np.float32)
     walk.setdiag(0.0)
     walk.eliminate_zeros()
-    return prune_rows(walk, int(topk))
+    return prune_rows(walk, int(neighbors))
 
 
 def _als_confidence(values: np.ndarray, alpha: float) -> np.ndarray:
@@ -264,9 +190,9 @@ def _als(X: sp.csr_matrix, p: Mapping[str, float]) -> tuple[np.ndarray, np.ndarr
     with single_blas_thread():
         m = AlternatingLeastSquares(
             factors=int(p["als_factors"]),
-            regularization=float(p["als_reg"]),
+            regularization=float(p["als_l2"]),
             alpha=1.0,  # the confidence is already in C
-            iterations=int(p["als_iters"]),
+            iterations=int(p["als_iterations"]),
             random_state=0,
             calculate_training_loss=False,
             num_threads=1,
@@ -280,7 +206,8 @@ def fit(
     interactions: sp.csr_matrix,
     artist_tags: sp.csr_matrix | None = None,
     friends: sp.csr_matrix | None = None,
-    params: Mapping[str, float] | None = None,
+    *,
+    params: Mapping[str, float],
     known: sp.csr_matrix | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit the hybrid model.
@@ -288,18 +215,18 @@ def fit(
     interactions: users x artists raw listen counts (csr float32).
     artist_tags: artists x tags assignment counts (csr float32) or None.
     friends: users x users symmetric adjacency (unused at fit time; kept for API symmetry).
+    params: the ``Hybrid`` model's parameters (``Hybrid().get_params()``); ``FIXED_PARAMS`` fill
+    in the rest.
     known: optional users x artists, non-zero where a user listened to or tagged an artist
     (``Dataset.known_artists``): the new-user item-kNN adds up to ``knn_tagged_cap`` tagged,
     unlisted artists per user to its co-occurrence counts.
     Returns the learned state: dict of numpy arrays (the kNN similarity as CSR parts).
     """
-    p = dict(DEFAULT_PARAMS)
-    if params:
-        p.update(params)
+    p = {**FIXED_PARAMS, **params}
     X = sp.csr_matrix(interactions, dtype=np.float32)
     n_items = X.shape[1]
     cnt = np.diff(sp.csc_matrix(X > 0).indptr).astype(np.float32)
-    items = np.flatnonzero(cnt >= p["min_users"]).astype(np.int64)
+    items = np.flatnonzero(cnt >= p["min_listeners"]).astype(np.int64)
     R = _transform_rows(X, p["input_log_a"], p["row_norm_p"])[:, items]
     G = (R.T @ R).toarray()
     Xb = sp.csr_matrix(X[:, items] > 0, dtype=np.float32)
@@ -307,18 +234,18 @@ def fit(
     if p["new_dlae"] > 0:  # on binary listens: the Gram matrix above when the EASE input is binary
         binary = p["input_log_a"] == 0 and p["row_norm_p"] == 0
         Gb = G if binary else (Xb.T @ Xb).toarray()
-        D = _dlae(Gb, float(p["dlae_p"]), float(p["dlae_lam"]))  # works on a copy of Gb
-    W = _rp3(Xb, float(p["rp3_beta"]), int(p["rp3_topk"])) if p["known_rp3"] > 0 else None
+        D, _ = dlae_weights(Gb, float(p["dlae_dropout"]), float(p["dlae_l2"]))  # Gb unchanged
+    W = _rp3(Xb, float(p["rp3_beta"]), int(p["rp3_neighbors"])) if p["known_rp3"] > 0 else None
     if artist_tags is not None and p["tag_weight"] > 0:
         T = _tag_features(artist_tags, items, p["tag_idf"])
         G += p["tag_weight"] * (T @ T.T).toarray()
-    B = _ease(G, p["lam"])
+    B = np.ascontiguousarray(ease_weights(G, float(p["ease_l2"]))[0], dtype=np.float32)
     del G
     U, V = _als(X, p)
     knn_input = X
     if known is not None and p["knn_tagged_cap"] > 0:
         knn_input = _with_tagged(X, known, cnt, int(p["knn_tagged_cap"]))
-    S = _knn(knn_input, p["knn_shrink"], int(p["knn_topk"]))
+    S = _knn(knn_input, p["knn_shrink"], int(p["knn_neighbors"]))
     pop = cnt / max(cnt.max(), 1.0)
     item_pos = np.full(n_items, -1, np.int64)
     item_pos[items] = np.arange(len(items))
@@ -346,28 +273,29 @@ def fit(
         state["rp3_indptr"] = W.indptr.astype(np.int64)
     if artist_tags is not None and p["new_tags"] > 0:
         # every artist's embedded unit tag row (a profile may hold rare artists) and the scored
-        # artists' (>= tag_min_users listeners: scoring rarer ones too did not help on validation)
-        targets = np.flatnonzero(cnt[items] >= p["tag_min_users"])  # positions among `items`
+        # artists' (>= tag_min_listeners listeners: scoring rarer ones too did not help on validation)
+        targets = np.flatnonzero(cnt[items] >= p["tag_min_listeners"])  # positions among `items`
         if targets.size:
             T_all = _tag_features(artist_tags, np.arange(n_items), p["tag_idf"])
-            F, E_t = _tag_embedding(T_all, items[targets], int(p["tag_rank"]))
+            F, E_t = tag_embedding(T_all, items[targets], int(p["tag_rank"]))
             state["tag_emb"] = F
             state["tag_targets"] = targets.astype(np.int64)
             state["tag_emb_targets"] = E_t
     if p["new_dae"] > 0:
         # the network's input weight of an artist is the kNN profile weight of its level
         lw = state["level_weights"]
-        dae_targets = np.flatnonzero(cnt[items] >= p["dae_min_users"])  # positions among `items`
+        # positions among `items`
+        dae_targets = np.flatnonzero(cnt[items] >= p["dae_min_listeners"])
         Xd = weigh(X[:, items[dae_targets]], "levels")
         Xd.data = lw[Xd.data.astype(np.int64)]
         dae_row = np.full(n_items, -1, np.int32)
         dae_row[items[dae_targets]] = np.arange(dae_targets.size, dtype=np.int32)
         net = set_autoencoder.fit(
             Xd,
-            hidden=int(p["dae_hidden"]),
-            epochs=int(p["dae_epochs"]),
-            lr=float(p["dae_lr"]),
-            batch=int(p["dae_batch"]),
+            factors=int(p["dae_factors"]),
+            iterations=int(p["dae_iterations"]),
+            learning_rate=float(p["dae_learning_rate"]),
+            batch_size=int(p["dae_batch_size"]),
         )
         state.update({f"dae_{k}": v for k, v in net.items()})
         state["dae_targets"] = dae_targets.astype(np.int64)
@@ -448,7 +376,7 @@ def score_users(
         rp3[:, items] = ((sp.csr_matrix(user_rows)[:, items] > 0).astype(np.float32) @ W).toarray()
         _masked_max_scale(out, seen.row, seen.col)
         out += np.float32(w_rp3) * _masked_max_scale(rp3, seen.row, seen.col)
-    out += 1e-6 * state["pop"][None, :]  # tie-break / cold items by popularity
+    out += PRIOR_EPS * state["pop"][None, :]  # tie-break / cold items by popularity
     return out
 
 
@@ -477,7 +405,7 @@ def _als_fold_in(
     counts = REPRESENTATIVE_COUNTS[levels].astype(np.float64)
     c = 1.0 + float(state["als_alpha"]) * np.log1p(counts)
     a = state["item_gram"] + (y.T * (c - 1.0)) @ y
-    a.flat[:: a.shape[0] + 1] += float(state["als_reg"])
+    a.flat[:: a.shape[0] + 1] += float(state["als_l2"])
     # symmetric positive definite: Cholesky solve (LAPACK posv), ~3x less overhead than solve()
     _, x, info = lapack.dposv(a, y.T @ c, overwrite_a=1, overwrite_b=1)
     if info != 0:
@@ -493,13 +421,13 @@ def score_new_user(
     items: artist indices; levels: their levels 0..5 (0 = no signal, ignored).
     Score = kNN / max|kNN| + new_dlae * DLAE / max|DLAE| + new_tags * TAGS / max|TAGS|
     + new_dae * NET / max NET + new_als * ALS / max|ALS| (maxima over unrevealed artists; all
-    but kNN on the modelled artists only, TAGS on those with >= tag_min_users listeners, NET on
-    those with >= dae_min_users) + pop_beta / N^pop_decay * pop.
+    but kNN on the modelled artists only, TAGS on those with >= tag_min_listeners listeners, NET on
+    those with >= dae_min_listeners) + new_pop / N^pop_decay * pop.
     """
     items, levels = _check_request(state, items, levels)
     pop = state["pop"]
     n_rev = items.size
-    c = float(state["pop_beta"]) / max(n_rev, 1) ** float(state["pop_decay"]) + 1e-6
+    c = float(state["new_pop"]) / max(n_rev, 1) ** float(state["pop_decay"]) + PRIOR_EPS
     out = pop * np.float32(c)
     if not n_rev:
         return out
@@ -512,7 +440,7 @@ def score_new_user(
     if m > 0:
         knn *= 1.0 / m
         out += knn  # in place (float64 -> float32): no temporaries on the request path
-    # DLAE, tags and ALS are scored on the modelled artists only (>= min_users listeners: the
+    # DLAE, tags and ALS are scored on the modelled artists only (>= min_listeners listeners: the
     # rarer ones never reached the top on validation): summed there, added to `out` once
     mod = state["items"]
     pos = state["item_pos"][items]
@@ -526,7 +454,7 @@ def score_new_user(
     w_t = float(state.get("new_tags", 0.0))
     if w_t and "tag_emb" in state:
         # tag profile: level-weighted sum of the revealed artists' (embedded) unit tf-idf tag rows;
-        # the artists with >= tag_min_users listeners score their dot product with it (a cosine
+        # the artists with >= tag_min_listeners listeners score their dot product with it (a cosine
         # up to the profile's norm)
         t = np.zeros(mod.size, np.float32)
         q = state["level_weights"][levels] @ state["tag_emb"][items]
@@ -564,51 +492,3 @@ def _add_max_scaled(acc: np.ndarray, part: np.ndarray, weight: float) -> None:
     if m > 0:
         part *= np.float32(weight / m)
         acc += part
-
-
-def score_new_users(state: Mapping[str, np.ndarray], reqs: list[Mapping[int, int]]) -> np.ndarray:
-    """Fold-in of several requests {artist_index: level 0..5}. Returns dense (n, artists) scores."""
-    out = np.empty((len(reqs), int(state["n_items"])), np.float32)
-    for i, r in enumerate(reqs):  # per request: the low-latency path is already vectorised
-        out[i] = score_new_user(
-            state,
-            np.fromiter(r.keys(), np.int64, len(r)),
-            np.fromiter(r.values(), np.int64, len(r)),
-        )
-    return out
-
-
-def recommend_new_user(
-    state: Mapping[str, np.ndarray],
-    ratings: Mapping[int, int],
-    k: int = 10,
-    exclude_rated: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fold-in + top-k for one new user given {artist_index: level}. Returns (artists, scores)."""
-    idx = np.fromiter(ratings.keys(), np.int64, len(ratings))
-    out = score_new_user(state, idx, np.fromiter(ratings.values(), np.int64, len(ratings)))
-    if exclude_rated:
-        out[idx] = -np.inf
-    k = min(k, out.size)
-    top = np.argpartition(-out, k - 1)[:k]
-    top = top[np.argsort(-out[top], kind="stable")]
-    return top, out[top]
-
-
-def similar_items(
-    state: Mapping[str, np.ndarray], artist_index: int, k: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
-    """Artists most similar to ``artist_index``: largest EASE weights B[i, :] (how strongly liking i
-    predicts j). Artists outside the modelled set have no learned row and get an empty result.
-
-    Returns (artist indices, weights), best first.
-    """
-    pos = int(state["item_pos"][artist_index])
-    if pos < 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    row = state["B"][pos]
-    k = min(k, len(row) - 1)
-    top = np.argpartition(-row, k)[: k + 1]
-    top = top[np.argsort(-row[top], kind="stable")]
-    top = top[top != pos][:k]
-    return state["items"][top], row[top]

@@ -12,6 +12,8 @@ import numpy as np
 
 from artistrec.data.dataset import Dataset
 from artistrec.models.base import Recommender
+from artistrec.models.params import param
+from artistrec.models.weighting import tie_break
 
 
 class Popularity(Recommender):
@@ -19,12 +21,11 @@ class Popularity(Recommender):
 
     name = "popularity"
 
-    def __init__(self, by: str = "listeners") -> None:
-        self.by = by
+    by: str = param(
+        "listeners", "rank by number of listeners or by total plays", choices=("listeners", "plays")
+    )
 
     def _fit(self, dataset: Dataset) -> None:
-        if self.by not in ("listeners", "plays"):
-            raise ValueError(f"by must be 'listeners' or 'plays', got {self.by!r}")
         x = self.seen_
         if self.by == "listeners":
             counts = np.bincount(x.indices, minlength=x.shape[1]).astype(np.float32)
@@ -46,7 +47,7 @@ class Popularity(Recommender):
             n = np.bincount(self.seen_.indices, minlength=self.n_items).astype(np.float32)
             co = co / np.maximum(np.sqrt(n * max(n[artist], 1.0)), 1.0)
         # break ties (and the all-zero case) by popularity
-        return co + 1e-6 * self.item_scores_
+        return tie_break(co, self.item_scores_)
 
     def _state(self) -> dict[str, Any]:
         return {"item_scores": self.item_scores_}

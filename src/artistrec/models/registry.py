@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from artistrec.models.base import Recommender
+from artistrec.models.params import check_names
 
 #: model name -> "module:Class" (modules under artistrec.models)
 _REGISTRY: dict[str, str] = {
@@ -18,6 +19,7 @@ _REGISTRY: dict[str, str] = {
     "bpr": "bpr:BPR",
     "item-knn": "item_knn:ItemKNN",
     "ease": "ease:EASE",
+    "dlae": "dlae:DLAE",
     "rp3beta": "rp3beta:RP3beta",
     "seed-mf": "seed_mf:SeedMF",
     "hybrid": "hybrid:Hybrid",
@@ -39,6 +41,12 @@ def available_models() -> list[str]:
     return ["default", *sorted(_REGISTRY)]
 
 
+def registered_models() -> list[str]:
+    """Every registered model once, by its own name (``available_models()`` without the
+    ``"default"`` alias)."""
+    return sorted(_REGISTRY)
+
+
 def model_class(name: str) -> type[Recommender]:
     """The class registered under ``name`` (``"default"`` resolves to :data:`DEFAULT_MODEL`)."""
     if name == "default":
@@ -50,11 +58,14 @@ def model_class(name: str) -> type[Recommender]:
 
 
 def create_model(name: str = "default", **params: Any) -> Recommender:
-    """A new, unfitted model by name with optional hyper-parameter overrides."""
+    """A new, unfitted model by name with optional hyper-parameter overrides.
+
+    An unknown parameter name raises :class:`~artistrec.models.params.ParameterError` (a
+    ``ValueError``) listing the valid ones; values are validated at ``fit`` (or earlier with
+    ``model.validate_params()``), as in scikit-learn.
+    """
     if name != "default" and name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; available: {', '.join(available_models())}")
     cls = model_class(name)  # errors while importing the module propagate as they are
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise ValueError(f"bad parameters for model {name!r}: {exc}") from exc
+    check_names(cls.name, cls, params)
+    return cls(**params)

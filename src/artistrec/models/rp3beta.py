@@ -14,21 +14,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from artistrec.models.item_knn import (
-    ItemItemRecommender,
-    add_prior,
-    check_positive,
-    listener_counts,
-    prune_rows,
-    zero_diagonal,
-)
-
-
-def row_stochastic(m: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to sum 1 (transition probabilities; empty rows stay empty), float32 CSR."""
-    sums = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
-    inv = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
-    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ m, dtype=np.float32)
+from artistrec.models.item_item import ItemItemRecommender
+from artistrec.models.params import param
+from artistrec.models.sparse import prune_rows, row_stochastic, zero_diagonal
+from artistrec.models.weighting import WEIGHTINGS, add_prior, listener_counts
 
 
 class RP3beta(ItemItemRecommender):
@@ -36,22 +25,16 @@ class RP3beta(ItemItemRecommender):
 
     name = "rp3beta"
 
-    def __init__(
-        self,
-        alpha: float = 0.8,
-        beta: float = 0.3,
-        neighbors: int = 1000,
-        weighting: str = "binary",
-    ) -> None:
-        self.alpha = alpha
-        self.beta = beta
-        self.neighbors = neighbors
-        self.weighting = weighting
+    alpha: float = param(
+        0.8, "exponent of the walk's transition probabilities (the paper's alpha)", gt=0
+    )
+    beta: float = param(
+        0.3, "popularity discount: each target divided by listeners**beta (the paper's beta)", ge=0
+    )
+    neighbors: int = param(1000, "strongest transitions kept per artist", ge=1)
+    weighting: str = param("binary", "input weight of a listen count", choices=WEIGHTINGS)
 
     def _fit_weights(self, x: sp.csr_matrix) -> None:
-        check_positive("alpha", self.alpha)
-        check_positive("beta", self.beta, allow_zero=True)
-        check_positive("neighbors", self.neighbors, integer=True)
         p_ui = row_stochastic(x).power(float(self.alpha))
         p_iu = row_stochastic(x.T.tocsr()).power(float(self.alpha))
         walk = zero_diagonal(p_iu @ p_ui)

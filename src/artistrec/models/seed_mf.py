@@ -39,7 +39,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
-from artistrec.models.base import EmbeddingSimilarityMixin, Recommender, single_blas_thread
+from artistrec.models.base import EmbeddingSimilarityMixin, Recommender
+from artistrec.models.linalg import single_blas_thread
+from artistrec.models.params import param
+from artistrec.models.weighting import popularity_prior
 
 #: The two variants of the original project (plain parameters stay primary).
 VARIANTS: dict[str, dict[str, float]] = {
@@ -99,18 +102,6 @@ def _mse(
     return float(resid @ resid) / rows.size
 
 
-def _number(label: str, value: object, low: float, strict: bool = False) -> float:
-    """``value`` as a finite float >= ``low`` (> ``low`` if ``strict``), else a clear ValueError."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number))
-    if ok:
-        v = float(value)
-        ok = np.isfinite(v) and (v > low if strict else v >= low)
-    if not ok:
-        bound = f"> {low}" if strict else f">= {low}"
-        raise ValueError(f"{label} must be a finite number {bound}, got {value!r}")
-    return float(value)
-
-
 class SeedMF(EmbeddingSimilarityMixin, Recommender):
     """Matrix factorization of the 1-5 levels by full-batch MSE (+ optional L2 and gravity).
 
@@ -120,29 +111,25 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
 
     name = "seed-mf"
 
-    def __init__(
-        self,
-        dim: int = 12,
-        init_std: float = 0.25,
-        l2: float = 0.0,
-        gravity: float = 0.0,
-        learning_rate: float = 0.05,
-        epochs: int = 300,
-        optimizer: str = "adam",
-        holdout: float = 0.0,
-        fold_in: str = "exact",
-        seed: int = 0,
-    ) -> None:
-        self.dim = dim
-        self.init_std = init_std
-        self.l2 = l2
-        self.gravity = gravity
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.optimizer = optimizer
-        self.holdout = holdout
-        self.fold_in = fold_in
-        self.seed = seed
+    # 2: ``dim``, ``epochs``, ``seed`` renamed ``factors``, ``iterations``, ``random_state``
+    state_version = 2
+
+    factors: int = param(12, "width of the user and artist factors (the original's d)", ge=1)
+    init_std: float = param(0.25, "standard deviation of the normal initialisation", gt=0)
+    l2: float = param(0.0, "L2 weight, averaged per row (||U||²/N + ||V||²/M)", ge=0)
+    gravity: float = param(0.0, "weight of the mean squared prediction over all pairs", ge=0)
+    learning_rate: float = param(0.05, "step size of Adam (or plain gradient descent)", gt=0)
+    iterations: int = param(300, "full-batch gradient steps (epochs)", ge=1)
+    optimizer: str = param("adam", "Adam or plain gradient descent", choices=("adam", "gd"))
+    holdout: float = param(
+        0.0, "share of observed levels kept out of training to record a held-out loss", ge=0, lt=1
+    )
+    fold_in: str = param(
+        "exact",
+        "new-user vector: exact ridge solve or the original's r @ V",
+        choices=("exact", "dot"),
+    )
+    random_state: int = param(0, "seed of the initialisation and the hold-out draw", ge=0)
 
     @classmethod
     def from_variant(cls, variant: str, **params: Any) -> SeedMF:
@@ -151,32 +138,8 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
         return cls(**{**VARIANTS[variant], **params})
 
-    # ------------------------------------------------------------------------- parameters
-    def _weights(self) -> tuple[float, float]:
-        """Validated (l2, gravity)."""
-        return _number("l2", self.l2, low=0.0), _number("gravity", self.gravity, low=0.0)
-
-    def _check_params(self) -> None:
-        for label, v, low in (
-            ("dim", self.dim, 1),
-            ("epochs", self.epochs, 1),
-            ("seed", self.seed, 0),
-        ):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ValueError(f"{label} must be an integer >= {low}, got {v!r}")
-        _number("init_std", self.init_std, low=0.0, strict=True)
-        _number("learning_rate", self.learning_rate, low=0.0, strict=True)
-        if self.optimizer not in ("adam", "gd"):
-            raise ValueError(f"optimizer must be 'adam' or 'gd', got {self.optimizer!r}")
-        if not 0.0 <= _number("holdout", self.holdout, low=0.0) < 1.0:
-            raise ValueError(f"holdout must be in [0, 1), got {self.holdout!r}")
-        if self.fold_in not in ("exact", "dot"):
-            raise ValueError(f"fold_in must be 'exact' or 'dot', got {self.fold_in!r}")
-        self._weights()
-
     # ------------------------------------------------------------------------- training
     def _fit(self, dataset: Dataset) -> None:
-        self._check_params()
         # The products are tall-skinny (n x 12 @ 12 x 12): multi-threaded BLAS only adds
         # synchronisation, which costs 10-50x on a busy 2-core machine.
         with (
@@ -186,10 +149,10 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
             self._train(dataset)
 
     def _train(self, dataset: Dataset) -> None:
-        l2, grav = self._weights()
+        l2, grav = float(self.l2), float(self.gravity)
         levels = dataset.levels().tocoo()
         n, m = levels.shape
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         test = np.zeros(levels.nnz, dtype=bool)
         if self.holdout > 0 and levels.nnz:
             test[rng.permutation(levels.nnz)[: int(round(self.holdout * levels.nnz))]] = True
@@ -201,15 +164,15 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
         te_r, te_c, te_v = levels.row[test], levels.col[test], levels.data[test]
         rows = np.repeat(np.arange(n), np.diff(train.indptr))
 
-        U = (self.init_std * rng.standard_normal((n, self.dim))).astype(np.float32)
-        V = (self.init_std * rng.standard_normal((m, self.dim))).astype(np.float32)
+        U = (self.init_std * rng.standard_normal((n, self.factors))).astype(np.float32)
+        V = (self.init_std * rng.standard_normal((m, self.factors))).astype(np.float32)
         lr = np.float32(self.learning_rate)
         adam = self.optimizer == "adam"
         mU, vU, mV, vV = (np.zeros_like(U), np.zeros_like(U), np.zeros_like(V), np.zeros_like(V))
-        train_loss = np.empty(self.epochs, np.float32)
-        test_loss = np.empty(self.epochs if test.any() else 0, np.float32)
-        objective_curve = np.empty(self.epochs, np.float32)
-        for t in range(1, self.epochs + 1):
+        train_loss = np.empty(self.iterations, np.float32)
+        test_loss = np.empty(self.iterations if test.any() else 0, np.float32)
+        objective_curve = np.empty(self.iterations, np.float32)
+        for t in range(1, self.iterations + 1):
             loss, mse, gU, gV = objective(U, V, train, l2, grav, rows)
             objective_curve[t - 1], train_loss[t - 1] = loss, mse
             if test_loss.size:  # before this epoch's step, like the training MSE
@@ -238,7 +201,9 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
         self.n_train_obs_ = int(train.nnz)
 
     # ------------------------------------------------------------------------- scoring
-    def _item_embeddings(self) -> np.ndarray:
+    def item_embeddings(self) -> np.ndarray:
+        """The artist factors ``V`` (n_items, factors)."""
+        self._check_fitted()
         return self.item_factors_
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
@@ -259,7 +224,7 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
         Vr = V[items]
         if self.fold_in == "dot":
             return (r @ Vr).astype(np.float32)
-        l2, grav = self._weights()
+        l2, grav = float(self.l2), float(self.gravity)
         n, m = self.user_factors_.shape[0], V.shape[0]
         scale = float(self.n_train_obs_)
         A = (Vr.T @ Vr).astype(np.float64)
@@ -272,8 +237,7 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
 
     def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
         if items.size == 0:  # no evidence: the prior is popularity (listener counts)
-            counts = np.bincount(self.seen_.indices, minlength=self.n_items).astype(np.float32)
-            return counts / max(float(counts.max(initial=0.0)), 1.0)
+            return popularity_prior(self.seen_)
         return self.item_factors_ @ self.fold_in_vector(items, levels)
 
     # ------------------------------------------------------------------------- persistence
@@ -295,7 +259,7 @@ class SeedMF(EmbeddingSimilarityMixin, Recommender):
         self.test_loss_ = np.asarray(state["test_loss"], dtype=np.float32)
         self.objective_ = np.asarray(state["objective"], dtype=np.float32)
         self.n_train_obs_ = int(state["n_train_obs"])
-        if self.item_factors_.shape != (self.n_items, self.dim):
+        if self.item_factors_.shape != (self.n_items, self.factors):
             raise ValueError(
-                f"item_factors shape {self.item_factors_.shape} != ({self.n_items}, {self.dim})"
+                f"item_factors shape {self.item_factors_.shape} != ({self.n_items}, {self.factors})"
             )

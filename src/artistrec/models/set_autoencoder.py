@@ -29,16 +29,14 @@ import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
 from artistrec.models.base import Recommender
-from artistrec.models.item_knn import (
-    add_prior,
-    check_positive,
-    listener_counts,
-    popularity_prior,
-    weigh,
-)
+from artistrec.models.params import param
+from artistrec.models.weighting import add_prior, listener_counts, popularity_prior, weigh
 
 #: parameter arrays of a trained network
 PARAM_KEYS = ("E", "b1", "W2", "b2")
+
+#: Standard deviation of the input embeddings' initialisation (small: tanh starts linear).
+INIT_STD = 0.05
 
 
 def sample_reveal(
@@ -78,44 +76,45 @@ def sample_reveal(
 
 def fit(
     X: sp.csr_matrix,
-    hidden: int = 256,
-    epochs: int = 20,
-    lr: float = 0.007,
-    batch: int = 384,
+    factors: int = 256,
+    iterations: int = 20,
+    learning_rate: float = 0.007,
+    batch_size: int = 384,
     n_min: int = 3,
     n_max: int = 10,
-    seed: int = 0,
+    random_state: int = 0,
     callback: Callable[[int, dict[str, np.ndarray]], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Train the network on ``X`` (users x artists CSR, data = input weight > 0 per listened
     artist). Users with fewer than two artists have nothing to predict and are skipped.
 
-    Returns {"E": (artists, hidden) input embeddings, "b1": (hidden,), "W2": (hidden, artists)
-    output weights, "b2": (artists,)}, all float32. ``callback(epoch, params)`` (optional) sees
-    the parameters after every epoch.
+    ``factors`` is the width of the hidden layer; ``iterations`` the passes (epochs) over the
+    users. Returns {"E": (artists, factors) input embeddings, "b1": (factors,), "W2": (factors,
+    artists) output weights, "b2": (artists,)}, all float32. ``callback(epoch, params)``
+    (optional) sees the parameters after every epoch.
     """
     X = sp.csr_matrix(X, dtype=np.float32)
     n_items = X.shape[1]
-    rng = np.random.default_rng(seed)
-    lim = 1.0 / np.sqrt(hidden)
+    rng = np.random.default_rng(random_state)
+    lim = 1.0 / np.sqrt(factors)
     params = {
-        "E": (rng.standard_normal((n_items, hidden)) * 0.05).astype(np.float32),
-        "b1": np.zeros(hidden, np.float32),
-        "W2": rng.uniform(-lim, lim, (hidden, n_items)).astype(np.float32),
+        "E": (rng.standard_normal((n_items, factors)) * INIT_STD).astype(np.float32),
+        "b1": np.zeros(factors, np.float32),
+        "W2": rng.uniform(-lim, lim, (factors, n_items)).astype(np.float32),
         "b2": rng.uniform(-lim, lim, n_items).astype(np.float32),
     }
     adam = {k: _Adam(v.shape) for k, v in params.items()}
     users = np.flatnonzero(np.diff(X.indptr) >= 2)
     t = 0
-    for epoch in range(epochs):
+    for epoch in range(iterations):
         perm = rng.permutation(users)
-        for s in range(0, perm.size, batch):
-            inputs, targets = sample_reveal(X[perm[s : s + batch]], rng, n_min, n_max)
+        for s in range(0, perm.size, batch_size):
+            inputs, targets = sample_reveal(X[perm[s : s + batch_size]], rng, n_min, n_max)
             grads, rows = gradients(params, inputs, targets)
             t += 1
             for k in ("W2", "b2", "b1"):
-                adam[k].step(params[k], grads[k], lr, t)
-            adam["E"].step_rows(params["E"], rows, grads["E"], lr, t)
+                adam[k].step(params[k], grads[k], learning_rate, t)
+            adam["E"].step_rows(params["E"], rows, grads["E"], learning_rate, t)
         if callback is not None:
             callback(epoch + 1, params)
     return params
@@ -234,36 +233,29 @@ class SetAutoencoder(Recommender):
 
     name = "set-autoencoder"
 
-    def __init__(
-        self,
-        hidden: int = 256,
-        epochs: int = 20,
-        lr: float = 0.007,
-        batch: int = 384,
-        min_listeners: int = 5,
-        seed: int = 0,
-    ) -> None:
-        self.hidden = hidden
-        self.epochs = epochs
-        self.lr = lr
-        self.batch = batch
-        self.min_listeners = min_listeners
-        self.seed = seed
+    # 2: ``hidden``, ``epochs``, ``lr``, ``batch``, ``seed`` renamed ``factors``, ``iterations``,
+    # ``learning_rate``, ``batch_size``, ``random_state``
+    state_version = 2
+
+    factors: int = param(256, "width of the hidden layer (the artists' embedding size)", ge=1)
+    iterations: int = param(20, "passes (epochs) over the training users", ge=1)
+    learning_rate: float = param(0.007, "Adam step size", gt=0)
+    batch_size: int = param(384, "users per Adam step", ge=1)
+    min_listeners: int = param(
+        5, "artists with fewer training listeners are outside the vocabulary", ge=1
+    )
+    random_state: int = param(0, "seed of the initialisation and the reveal draws", ge=0)
 
     def _fit(self, dataset: Dataset) -> None:
-        for key in ("hidden", "epochs", "batch", "min_listeners"):
-            check_positive(key, getattr(self, key), integer=True)
-        check_positive("lr", self.lr)
-        check_positive("seed", self.seed, integer=True, allow_zero=True)
         self.prior_ = popularity_prior(self.seen_)
         self.items_ = np.flatnonzero(listener_counts(self.seen_) >= self.min_listeners)
         self.params_ = fit(
             weigh(self.seen_[:, self.items_], "levels"),
-            hidden=int(self.hidden),
-            epochs=int(self.epochs),
-            lr=float(self.lr),
-            batch=int(self.batch),
-            seed=int(self.seed),
+            factors=int(self.factors),
+            iterations=int(self.iterations),
+            learning_rate=float(self.learning_rate),
+            batch_size=int(self.batch_size),
+            random_state=int(self.random_state),
         )
         self._index()
 
@@ -299,14 +291,19 @@ class SetAutoencoder(Recommender):
             out[self.items_] = sim
         return add_prior(out, self.prior_)[0]
 
-    @property
-    def item_embeddings_(self) -> np.ndarray:
+    def item_embeddings(self) -> np.ndarray:
         """Every artist's output embedding (a row of ``W2.T``; zeros outside the vocabulary),
         e.g. for the web app's artist map."""
         self._check_fitted()
         out = np.zeros((self.n_items, self.params_["W2"].shape[0]), np.float32)
         out[self.items_] = self.params_["W2"].T
         return out
+
+    @property
+    def item_embeddings_(self) -> np.ndarray:
+        """:meth:`item_embeddings`, under the attribute name ``explore.item_embeddings`` looks
+        for (until it calls the protocol method)."""
+        return self.item_embeddings()
 
     def _state(self) -> dict[str, Any]:
         return {"prior": self.prior_, "items": self.items_, **self.params_}

@@ -12,12 +12,14 @@ from artistrec.app.common import (
     SCALE_LEGEND,
     card_grid,
     get_model,
+    get_profiles,
     get_service,
     level_label,
     md,
     model_choice,
     recommendations_frame,
 )
+from artistrec.app.views.history import history_exclusions, history_panel
 from artistrec.service import MAX_QUERY_CHARS, InvalidRequestError, UnknownArtistError
 from artistrec.store.profiles import (
     InvalidProfileError,
@@ -40,9 +42,9 @@ def _level_key(artist_id: int) -> str:
     return f"level_{artist_id}"
 
 
-def add_artist(artist_id: int, name: str) -> None:
+def add_artist(artist_id: int, name: str, level: int = DEFAULT_LEVEL) -> None:
     picked[int(artist_id)] = name
-    ss[_level_key(artist_id)] = DEFAULT_LEVEL
+    ss[_level_key(artist_id)] = level
     hidden.pop(int(artist_id), None)
 
 
@@ -100,7 +102,7 @@ def save_profile() -> None:
         ss["profile_msg"] = ("error", "Rate at least one artist before saving.")
         return
     try:
-        pid, tok = svc.save_profile(
+        pid, tok = get_profiles().save(
             ratings, ss.get("profile_name", "").strip() or None, profile_id, token
         )
     except PROFILE_ERRORS as exc:
@@ -118,7 +120,7 @@ def load_profile() -> None:
         ss["profile_msg"] = ("error", "Enter the id of a saved profile to load it.")
         return
     try:
-        profile = svc.load_profile(profile_id)
+        profile = get_profiles().load(profile_id)
     except PROFILE_ERRORS as exc:
         ss["profile_msg"] = ("error", _profile_error(exc))
         return
@@ -237,6 +239,8 @@ with left:
                             args=(name,),
                         )
 
+    history_panel(svc, add_artist, remove_artist)
+
     st.subheader("2 · Rate them")
     if not picked:
         st.caption("Artists you add appear here, each with a 1-5 listening level.")
@@ -272,7 +276,11 @@ with right:
     started = time.perf_counter()
     try:
         recs = svc.recommend_for_ratings(
-            ratings, k=k, exclude=list(hidden), model=model_name, novelty=novelty
+            ratings,
+            k=k,
+            exclude=list(hidden) + history_exclusions(),
+            model=model_name,
+            novelty=novelty,
         )
     except (InvalidRequestError, UnknownArtistError) as exc:
         st.error(f"Could not compute recommendations: {exc}")

@@ -1,0 +1,120 @@
+"""The shared base of the item-item models (item-kNN, EASE, DLAE, RP3beta): scores are
+``weigh(x) @ W`` for a learned artist x artist matrix ``W``, plus the popularity tie-break.
+
+A new person is folded in exactly like a known user: their levels become representative listen
+counts (:func:`~artistrec.models.weighting.ratings_row`), weighted as in training, times ``W``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from artistrec.data.dataset import Dataset
+from artistrec.models.base import Recommender
+from artistrec.models.weighting import (
+    add_prior,
+    bm25_length_norm,
+    listener_counts,
+    popularity_prior,
+    ratings_row,
+    weigh,
+)
+
+
+class ItemItemRecommender(Recommender):
+    """Scores are ``weigh(x) @ W`` for a learned item-item matrix ``W`` (plus a popularity tie-break).
+
+    Subclasses declare a ``weighting`` parameter and implement ``_fit_weights(x)`` that stores
+    their learned matrix, ``_propagate(x) -> dense (n, n_items)`` and ``_similar_scores``.
+    """
+
+    def _fit(self, dataset: Dataset) -> None:
+        self.prior_ = popularity_prior(self.seen_)
+        self.length_norm_ = bm25_length_norm(self.seen_)
+        self._fit_weights(weigh(self.seen_, self.weighting, self.length_norm_))
+
+    def _fit_weights(self, x: sp.csr_matrix) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _propagate(self, x: sp.csr_matrix) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        x = weigh(self.seen_[users], self.weighting, self.length_norm_)
+        return add_prior(self._propagate(x), self.prior_)
+
+    def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        x = weigh(ratings_row(items, levels, self.n_items), self.weighting, self.length_norm_)
+        return add_prior(self._propagate(x), self.prior_)[0]
+
+    def _base_state(self) -> dict[str, Any]:
+        return {"prior": self.prior_, "length_norm": self.length_norm_}
+
+    def _set_base_state(self, state: dict[str, Any]) -> None:
+        self.prior_ = np.asarray(state["prior"], dtype=np.float32)
+        self.length_norm_ = np.asarray(state["length_norm"], dtype=np.float32)
+
+
+class SubsetItemItemRecommender(ItemItemRecommender):
+    """An item-item model whose dense ``weights_`` cover only the artists ``items_`` with at least
+    ``min_listeners`` training listeners (EASE, DLAE): a dense inverse is cubic in the artists,
+    and an artist with one listener cannot teach an item-item weight anyway. Other artists score
+    0 and are ordered by the popularity tie-break.
+
+    Subclasses implement ``_solve(gram) -> (weights, precision_diag)`` on the subset's Gram
+    matrix; ``precision_diag`` (the diagonal of the inverse the weights came from) turns a row
+    of weights into symmetric partial correlations for the ``cosine`` similar-artists measure.
+    """
+
+    def _solve(self, gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _fit_weights(self, x: sp.csr_matrix) -> None:
+        listeners = listener_counts(self.seen_)
+        self.items_ = np.flatnonzero(listeners >= self.min_listeners).astype(np.int64)
+        xs = x[:, self.items_]
+        # float32 LAPACK: ~3x faster than float64; the ridge keeps the system well conditioned
+        gram = (xs.T @ xs).toarray().astype(np.float32)
+        weights, diag = self._solve(gram)
+        self.weights_ = weights.astype(np.float32)
+        self.precision_diag_ = diag.astype(np.float32)
+
+    def _propagate(self, x: sp.csr_matrix) -> np.ndarray:
+        out = np.zeros(x.shape, dtype=np.float32)
+        out[:, self.items_] = np.asarray(x[:, self.items_] @ self.weights_, dtype=np.float32)
+        return out
+
+    def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
+        scores = np.zeros(self.n_items, dtype=np.float32)
+        pos = np.searchsorted(self.items_, artist)
+        if pos < self.items_.size and self.items_[pos] == artist:
+            row = self.weights_[pos]
+            if measure == "cosine":
+                # partial correlation -P_aj / sqrt(P_aa P_jj) = B_aj sqrt(P_jj / P_aa) / (scale
+                # of column j): symmetric in a and j
+                row = row * self._cosine_scale(pos)
+            scores[self.items_] = row
+        return add_prior(scores, self.prior_)[0]
+
+    def _cosine_scale(self, pos: int) -> np.ndarray:
+        """Factors turning weight row ``pos`` into partial correlations."""
+        return np.sqrt(self.precision_diag_ / self.precision_diag_[pos])
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            **self._base_state(),
+            "items": self.items_,
+            "weights": self.weights_,
+            "precision_diag": self.precision_diag_,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self._set_base_state(state)
+        self.items_ = np.asarray(state["items"], dtype=np.int64)
+        self.weights_ = np.asarray(state["weights"], dtype=np.float32)
+        self.precision_diag_ = np.asarray(state["precision_diag"], dtype=np.float32)
+        if self.weights_.shape != (self.items_.size, self.items_.size):
+            raise ValueError(f"{self.name} weights do not match its item subset")
