@@ -279,7 +279,7 @@ def tune(
 def latency(dataset: Dataset, models: Sequence[str], requests: int, seed: int = 0) -> pd.DataFrame:
     """Wall and thread-CPU milliseconds of single ``recommend_new_user`` calls per model."""
     from artistrec.data.scale import to_levels
-    from artistrec.models.base import single_blas_thread
+    from artistrec.models.linalg import single_blas_thread
 
     x = sp.csr_matrix(dataset.interactions)
     rng = np.random.default_rng(seed)

@@ -21,7 +21,6 @@ from artistrec.data.synthetic import SyntheticSpec, generate
 from artistrec.models.base import Recommender
 
 
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise every ``model_name`` argument over the registered models; a model whose
     optional extra (e.g. PyTorch for two-tower) is not installed is skipped with the reason."""

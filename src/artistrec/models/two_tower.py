@@ -39,10 +39,11 @@ import scipy.sparse as sp
 from artistrec.data.dataset import Dataset
 from artistrec.data.scale import to_levels
 from artistrec.models.base import Recommender
-from artistrec.models.item_knn import add_prior, check_positive, listener_counts, popularity_prior
 from artistrec.models.neural import require_torch
 from artistrec.models.neural.features import tag_tfidf, tag_time_features
 from artistrec.models.neural.numpy_nn import check_mlp, mlp_forward, nan_standardizer, standardize
+from artistrec.models.params import param
+from artistrec.models.weighting import add_prior, listener_counts, popularity_prior
 
 #: Columns of ``TwoTower.history_`` (one row per epoch): the sampled training loss, the full-
 #: softmax NLL of a fixed draw of training users and of the validation users, and validation NDCG@10.
@@ -106,62 +107,33 @@ class TwoTower(Recommender):
     #: extras ``fit`` needs (tests skip the model's training without them)
     fit_requires: ClassVar[tuple[str, ...]] = ("torch",)
 
-    def __init__(
-        self,
-        factors: int = 64,
-        hidden: int = 256,
-        l2: float = 1e-4,
-        learning_rate: float = 0.003,
-        batch_size: int = 256,
-        iterations: int = 200,
-        patience: int = 20,
-        positives: int = 4,
-        uniform_negatives: int = 1024,
-        new_user_share: float = 0.5,
-        min_listeners: int = 3,
-        min_tag_artists: int = 5,
-        validation_fraction: float = 0.1,
-        random_state: int = 0,
-    ) -> None:
-        self.factors = factors
-        self.hidden = hidden
-        self.l2 = l2
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.iterations = iterations
-        self.patience = patience
-        self.positives = positives
-        self.uniform_negatives = uniform_negatives
-        self.new_user_share = new_user_share
-        self.min_listeners = min_listeners
-        self.min_tag_artists = min_tag_artists
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
+    factors: int = param(64, "width of the user and artist vectors (the towers' outputs)", ge=1)
+    hidden: int = param(256, "width of the towers' hidden layers", ge=1)
+    l2: float = param(1e-4, "AdamW weight decay of the network", ge=0)
+    learning_rate: float = param(0.003, "AdamW step size", gt=0)
+    batch_size: int = param(256, "training users per step (and in-batch candidates)", ge=1)
+    iterations: int = param(200, "most passes (epochs) over the training users", ge=1)
+    patience: int = param(
+        20, "epochs without a better validation NDCG@10 before training stops", ge=1
+    )
+    positives: int = param(4, "target artists drawn per training user and step", ge=1)
+    uniform_negatives: int = param(
+        1024, "catalogue artists drawn uniformly per step as extra negatives", ge=0
+    )
+    new_user_share: float = param(
+        0.5, "share of training users revealing 3-10 artists (as new users do)", ge=0, lt=1
+    )
+    min_listeners: int = param(
+        3, "artists with fewer training listeners are outside the catalogue it ranks", ge=1
+    )
+    min_tag_artists: int = param(5, "tags on fewer artists are left out of the tf-idf", ge=1)
+    validation_fraction: float = param(
+        0.1, "share of training users carved out for early stopping (0: none)", ge=0, lt=1
+    )
+    random_state: int = param(0, "seed of the initialisation, the draws and the carve-out", ge=0)
 
     # --------------------------------------------------------------------------- fitting
-    def _check_params(self) -> None:
-        for key in (
-            "factors",
-            "hidden",
-            "batch_size",
-            "iterations",
-            "patience",
-            "positives",
-            "min_listeners",
-            "min_tag_artists",
-        ):
-            check_positive(key, getattr(self, key), integer=True)
-        check_positive("uniform_negatives", self.uniform_negatives, integer=True, allow_zero=True)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("l2", self.l2, allow_zero=True)
-        check_positive("random_state", self.random_state, integer=True, allow_zero=True)
-        for key in ("new_user_share", "validation_fraction"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                raise ValueError(f"{key} must be a number in [0, 1), got {value!r}")
-
     def _fit(self, dataset: Dataset) -> None:
-        self._check_params()
         require_torch("two-tower")
         from artistrec.models.neural import two_tower_net as tt
         from artistrec.models.neural.torch_utils import torch_session
@@ -230,11 +202,10 @@ class TwoTower(Recommender):
                 out[self.catalogue_] = softmax_order(sim)
         return add_prior(out, self.prior_)[0]
 
-    @property
-    def item_embeddings_(self) -> np.ndarray:
+    def item_embeddings(self) -> np.ndarray:
         """Every artist's vector from the artist tower (e.g. for the web app's artist map)."""
         self._check_fitted()
-        return self.net_["item_vectors"]
+        return np.array(self.net_["item_vectors"], dtype=np.float32, copy=True)
 
     # --------------------------------------------------------------------------- persistence
     def _state(self) -> dict[str, Any]:

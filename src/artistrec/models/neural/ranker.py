@@ -31,12 +31,13 @@ training queries); prediction is a numpy forward pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Self
+import dataclasses
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
 
+from artistrec.models import params as _params
 from artistrec.models.neural import require_torch
 from artistrec.models.neural.numpy_nn import (
     check_mlp,
@@ -44,6 +45,7 @@ from artistrec.models.neural.numpy_nn import (
     nan_standardizer,
     standardize,
 )
+from artistrec.models.params import Param, ParameterError, param
 
 OBJECTIVES: tuple[str, ...] = ("rmse", "listnet", "ranknet")
 
@@ -101,64 +103,72 @@ def ndcg_at(scores: np.ndarray, y: np.ndarray, groups: np.ndarray, k: int = 10) 
     return float(np.mean(dcg[has] / idcg[has])) if has.any() else float("nan")
 
 
+@dataclasses.dataclass(eq=False, repr=False)
 class MLPRanker:
-    """An MLP ranker with a LightGBM-like ``fit``/``predict`` (module docstring)."""
+    """An MLP ranker with a LightGBM-like ``fit``/``predict`` (module docstring).
 
-    def __init__(
-        self,
-        objective: str = "listnet",
-        hidden: Sequence[int] = (64, 32),
-        l2: float = 1e-4,
-        learning_rate: float = 0.003,
-        batch_size: int = 64,
-        iterations: int = 200,
-        patience: int = 15,
-        validation_fraction: float = 0.1,
-        random_state: int = 0,
-    ) -> None:
-        self.objective = objective
-        self.hidden = hidden
-        self.l2 = l2
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.iterations = iterations
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
+    Its parameters are declared as the registered models' are
+    (:func:`~artistrec.models.params.param`), with the same names for the same ideas.
+    """
+
+    name: ClassVar[str] = "MLPRanker"
+
+    objective: str = param("listnet", "training loss over a query's candidates", choices=OBJECTIVES)
+    hidden: tuple[int, ...] = param((64, 32), "widths of the hidden layers (positive integers)")
+    l2: float = param(1e-4, "AdamW weight decay", ge=0)
+    learning_rate: float = param(0.003, "AdamW step size", gt=0)
+    batch_size: int = param(64, "queries per step", ge=1)
+    iterations: int = param(200, "most passes (epochs) over the training queries", ge=1)
+    patience: int = param(
+        15, "epochs without a better validation NDCG@10 before training stops", ge=1
+    )
+    validation_fraction: float = param(
+        0.1, "share of the training queries held out for early stopping (0: none)", ge=0, lt=1
+    )
+    random_state: int = param(0, "seed of the initialisation, the batches and the hold-out", ge=0)
+
+    @classmethod
+    def param_specs(cls) -> dict[str, Param]:
+        """name -> :class:`~artistrec.models.params.Param` (type, default, bounds, doc)."""
+        return _params.specs(cls)
 
     def get_params(self) -> dict[str, Any]:
-        """Hyper-parameters as given to ``__init__``."""
-        return {
-            "objective": self.objective,
-            "hidden": list(self.hidden),
-            "l2": self.l2,
-            "learning_rate": self.learning_rate,
-            "batch_size": self.batch_size,
-            "iterations": self.iterations,
-            "patience": self.patience,
-            "validation_fraction": self.validation_fraction,
-            "random_state": self.random_state,
-        }
+        """Hyper-parameters as given to ``__init__`` (``hidden`` as a list, JSON-ready)."""
+        out = {n: getattr(self, n) for n in self.param_specs()}
+        if isinstance(self.hidden, (list, tuple)):
+            out["hidden"] = list(self.hidden)
+        return out
 
-    def _check_params(self) -> None:
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
-        hidden = list(self.hidden)
-        if any(
-            isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden
+    def set_params(self, **params: Any) -> Self:
+        """Change hyper-parameters (validated, and taking effect, at the next ``fit``)."""
+        _params.check_names(self.name, type(self), params)
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def validate_params(self) -> Self:
+        """Raise :class:`~artistrec.models.params.ParameterError` for a value the ranker does not
+        accept (``fit`` calls this first)."""
+        values = self.get_params()
+        _params.validate(self.name, type(self), values)
+        hidden = values["hidden"]
+        if (
+            not isinstance(hidden, list)
+            or not hidden
+            or any(
+                isinstance(h, (bool, np.bool_)) or not isinstance(h, (int, np.integer)) or h < 1
+                for h in hidden
+            )
         ):
-            raise ValueError(f"hidden must be positive layer widths, got {self.hidden!r}")
-        for key in ("batch_size", "iterations", "patience"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{key} must be a positive integer, got {value!r}")
-        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        if not (isinstance(self.l2, (int, float)) and self.l2 >= 0):
-            raise ValueError(f"l2 must be a non-negative number, got {self.l2!r}")
-        vf = self.validation_fraction
-        if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0 <= vf < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {vf!r}")
+            raise ParameterError(
+                f"{self.name}: parameter 'hidden' must be positive layer widths, "
+                f"got {self.hidden!r}"
+            )
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
 
     # --------------------------------------------------------------------------- fitting
     def fit(
@@ -176,7 +186,7 @@ class MLPRanker:
         a ``validation_fraction`` of the training queries is held out for it (0: no early
         stopping, ``iterations`` epochs).
         """
-        self._check_params()
+        self.validate_params()
         require_torch("MLPRanker")
         X, y, groups = self._check_data(X, y, groups, "")
         if X.shape[0] == 0:
