@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
 from artistrec.models.neural import torch_available
 from artistrec.models.neural.ranker import MLPRanker, minmax_per_group, ndcg_at
+from artistrec.models.params import ParameterError
+from artistrec.models.two_tower import TwoTower
 
 needs_torch = pytest.mark.skipif(
     not torch_available(), reason="MLPRanker.fit needs PyTorch: pip install 'artistrec[neural]'"
@@ -147,8 +151,14 @@ def test_missing_values_are_used_not_fatal(data: dict[str, tuple[np.ndarray, ...
 
 def test_bad_input_gets_clear_errors(data: dict[str, tuple[np.ndarray, ...]]) -> None:
     X, labels, _, groups = data["train"]
-    with pytest.raises(ValueError, match="objective must be one of"):
+    with pytest.raises(ParameterError, match="MLPRanker: parameter 'objective' must be one of"):
         MLPRanker(objective="lambdamart").fit(X, labels, groups)
+    with pytest.raises(ParameterError, match="parameter 'hidden' must be positive layer widths"):
+        MLPRanker(hidden=(64, 0)).fit(X, labels, groups)
+    with pytest.raises(ParameterError, match="parameter 'learning_rate' must be a number > 0"):
+        MLPRanker(learning_rate=0.0).fit(X, labels, groups)
+    with pytest.raises(ParameterError, match="valid parameters: objective, hidden"):
+        MLPRanker().set_params(epochs=3)
     with pytest.raises(ValueError, match="groups sum to"):
         MLPRanker().fit(X, labels, groups[:-1])
     with pytest.raises(ValueError, match="one label per row"):
@@ -161,6 +171,19 @@ def test_bad_input_gets_clear_errors(data: dict[str, tuple[np.ndarray, ...]]) ->
         MLPRanker().predict(X)
     with pytest.raises(ValueError, match="not a fitted MLPRanker state"):
         MLPRanker.from_state({"mean": np.zeros(3)})
+
+
+def test_parameters_are_declared_as_the_models_are() -> None:
+    """The declarations give ``__init__``, ``get_params`` (JSON-ready) and the validation; the
+    ideas the ranker shares with the two-tower model have the same names and kinds."""
+    specs = MLPRanker.param_specs()
+    assert list(inspect.signature(MLPRanker).parameters) == list(specs)
+    params = MLPRanker().get_params()
+    assert params["hidden"] == [64, 32] and MLPRanker(**params).get_params() == params
+    tower = TwoTower.param_specs()
+    shared = set(specs) & set(tower)
+    assert shared >= {"l2", "learning_rate", "batch_size", "iterations", "random_state"}
+    assert all(specs[n].kind is tower[n].kind for n in shared - {"hidden"})
 
 
 @needs_torch

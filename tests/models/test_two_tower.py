@@ -18,6 +18,7 @@ from artistrec.data import Dataset, load_dataset
 from artistrec.data.synthetic import SyntheticSpec, generate
 from artistrec.models.neural import torch_available
 from artistrec.models.neural.features import TIME_FEATURES, tag_tfidf, tag_time_features
+from artistrec.models.params import ParameterError
 from artistrec.models.two_tower import TwoTower, training_inputs, user_vector, user_vectors
 
 needs_torch = pytest.mark.skipif(
@@ -248,10 +249,12 @@ def test_too_little_data_is_a_clear_error(synthetic_ds: Dataset) -> None:
 
 
 def test_bad_parameters_get_clear_errors(synthetic_ds: Dataset) -> None:
-    with pytest.raises(ValueError, match="new_user_share"):
+    with pytest.raises(ParameterError, match=r"'new_user_share' must be a number in \[0, 1\)"):
         TwoTower(new_user_share=1.5).fit(synthetic_ds)
-    with pytest.raises(ValueError, match="factors"):
+    with pytest.raises(ParameterError, match="'factors' must be an integer >= 1, got 0"):
         TwoTower(factors=0).fit(synthetic_ds)
+    with pytest.raises(ParameterError, match="valid parameters: factors, hidden"):
+        artistrec.create_model("two-tower", epochs=3)
 
 
 # ----------------------------------------------------------------------------------- no torch
