@@ -48,6 +48,7 @@ import argparse
 import itertools
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -277,7 +278,9 @@ def tune(
 
 # ----------------------------------------------------------------------------- latency
 def latency(dataset: Dataset, models: Sequence[str], requests: int, seed: int = 0) -> pd.DataFrame:
-    """Wall and thread-CPU milliseconds of single ``recommend_new_user`` calls per model."""
+    """Wall and thread-CPU milliseconds of single ``recommend_new_user`` calls per model, served
+    by the model saved and loaded again; with the fit time, the artifact's size and the save and
+    load times."""
     from artistrec.data.scale import to_levels
     from artistrec.models.linalg import single_blas_thread
 
@@ -291,9 +294,17 @@ def latency(dataset: Dataset, models: Sequence[str], requests: int, seed: int = 
         levels = to_levels(x.data[lo:hi][pick])
         profiles.append(dict(zip(x.indices[lo:hi][pick].tolist(), levels.tolist(), strict=True)))
     rows = []
-    with single_blas_thread():
+    with single_blas_thread(), tempfile.TemporaryDirectory() as tmp:
         for name in models:
-            model = artistrec.create_model(name).fit(dataset)
+            t0 = time.perf_counter()
+            fitted = artistrec.create_model(name).fit(dataset)
+            fit_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            path = fitted.save(Path(tmp) / f"{name}.npz")
+            save_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            model = artistrec.load_model(path, dataset)  # requests are served by the loaded model
+            load_s = time.perf_counter() - t0
             for p in profiles[:3]:  # warm-up
                 model.recommend_new_user(p, k=10)
             wall, cpu = [], []
@@ -304,7 +315,8 @@ def latency(dataset: Dataset, models: Sequence[str], requests: int, seed: int = 
                 wall.append(time.perf_counter() - w0)
             w, c = np.asarray(wall) * 1e3, np.asarray(cpu) * 1e3
             rows.append(
-                {"model": name, "requests": len(profiles),
+                {"model": name, "requests": len(profiles), "fit_s": fit_s,
+                 "artifact_mb": path.stat().st_size / 1e6, "save_s": save_s, "load_s": load_s,
                  "wall_median_ms": float(np.median(w)), "wall_p99_ms": float(np.percentile(w, 99)),
                  "cpu_median_ms": float(np.median(c)), "cpu_p99_ms": float(np.percentile(c, 99))}
             )  # fmt: skip
