@@ -209,6 +209,12 @@ def test_request_errors(client: TestClient) -> None:
         "line 1, column 15",
     )
     assert_error(client.post("/history", json={"name": "A"}), 422, "invalid_history", "a list")
+    assert_error(
+        client.post("/history", json=[{"name": "A", "plays": 1, "extra": 1}]),
+        422,
+        "invalid_history",
+        "unknown field 'extra'",
+    )
     assert_error(client.post("/history", json=[]), 422, "invalid_history", "no plays were given")
     assert_error(
         client.post("/history", json=[{"name": "A", "plays": "7"}]),

@@ -64,7 +64,11 @@ def test_health_ready_openapi(client: TestClient, service: RecommenderService) -
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["model"] == "popularity"
     assert h["data_fingerprint"] == service.dataset.fingerprint and h["uptime_seconds"] >= 0
-    assert client.get("/ready").json() == {"ready": True}
+    ready = client.get("/ready")
+    assert ready.json() == {"ready": True, "model_version": h["model_version"]}
+    assert (
+        ready.headers["x-model-version"] == h["model_version"] == client.app.state.watcher.version
+    )
     spec = client.get("/openapi.json").json()
     assert "/recommendations" in spec["paths"] and "/profiles/{profile_id}" in spec["paths"]
     assert not any("get" in ops and p == "/profiles" for p, ops in spec["paths"].items())
@@ -130,30 +134,40 @@ def test_recommendations_by_id_and_name(client: TestClient, service: Recommender
     assert any(r["reason"].startswith("because you rated") for r in recs)
 
 
-def test_long_rating_lists_are_served_off_the_event_loop(
+def test_costly_requests_are_served_off_the_event_loop(
     client: TestClient, service: RecommenderService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import artistrec.api.routers.recommendations as api_app
 
     calls: list[str] = []
-    real = api_app.run_in_threadpool
+    real = api_app.run_cpu
 
     async def spy(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         calls.append(fn.__name__)
         return await real(fn, *args, **kwargs)
 
-    monkeypatch.setattr(api_app, "run_in_threadpool", spy)
-    n = api_app.INLINE_RATINGS + 1
+    monkeypatch.setattr(api_app, "run_cpu", spy)
+    n = api_app.INLINE_ITEMS + 1
     ids = _ids(service.dataset, n + 5)
     body = {"ratings": [{"artist_id": i, "level": 3} for i in ids[:n]], "k": 5}
     resp = client.post("/recommendations", json=body)
     assert resp.status_code == 200, resp.text
     got = [r["artist_id"] for r in resp.json()["recommendations"]]
     assert got == ids[n : n + 5]  # popularity model: the next most popular, none of the rated
-    assert calls == ["_recommend_for"]
+    assert calls == ["_recommend_in_thread"]
     short = {"ratings": body["ratings"][:3], "k": 5}
     assert client.post("/recommendations", json=short).status_code == 200
-    assert calls == ["_recommend_for"]  # short lists stay inline
+    assert calls == ["_recommend_in_thread"]  # short lists of ids stay inline
+    # names (a misspelt one searches for suggestions), large k and novelty go to the pool too
+    name = service.artist_info(ids[0])["name"]
+    for costly in (
+        {"ratings": [{"name": name, "level": 3}]},
+        {"k": api_app.INLINE_K + 1},
+        {"novelty": 0.5},
+    ):
+        calls.clear()
+        assert client.post("/recommendations", json=costly).status_code == 200
+        assert calls == ["_recommend_in_thread"], costly
     # errors raised in the thread pool are still clean JSON 4xx
     bad = {"ratings": [*body["ratings"], {"artist_id": ids[0], "level": 2}]}
     _assert_error(client.post("/recommendations", json=bad), 422)
@@ -184,18 +198,21 @@ def test_recommendations_validation(client: TestClient, body: dict, field: str) 
     _assert_error(client.post("/recommendations", json=body), 422, field)
 
 
-def test_lone_surrogate_name_rejected(client: TestClient) -> None:
+def test_lone_surrogate_and_nul_rejected(client: TestClient) -> None:
     raw = b'{"ratings": [{"name": "\\ud800", "level": 3}]}'
     resp = client.post(
         "/recommendations", content=raw, headers={"content-type": "application/json"}
     )
-    _assert_error(resp, 422, "name")
+    assert "not valid JSON" in _assert_error(resp, 400)["message"]
     resp = client.post(
         "/profiles",
         content=b'{"display_name": "\\udfff"}',
         headers={"content-type": "application/json"},
     )
-    _assert_error(resp, 422, "display_name")
+    assert _assert_error(resp, 400)["error"] == "invalid_json"
+    _assert_error(client.post("/profiles", json={"display_name": "a\x00b"}), 422, "display_name")
+    nul = {"ratings": [{"name": "a\x00b", "level": 1}]}
+    _assert_error(client.post("/recommendations", json=nul), 422, "ratings.0.name")
 
 
 def test_recommendations_duplicates_and_unknown(
@@ -218,12 +235,16 @@ def test_recommendations_duplicates_and_unknown(
 
 
 def test_bad_bodies(client: TestClient) -> None:
-    _assert_error(
+    err = _assert_error(
         client.post(
             "/recommendations", content=b"{not json", headers={"content-type": "application/json"}
         ),
-        422,
+        400,
     )
+    assert err == {
+        "error": "invalid_json",
+        "message": "request body is not valid JSON: object keys must be strings at byte 1",
+    }
     _assert_error(client.post("/recommendations", json=[1, 2]), 422)
     big = b'{"ratings": [], "pad": "' + b"x" * (1 << 20) + b'"}'
     _assert_error(
@@ -399,3 +420,176 @@ def test_admin_reload(store: ProfileStore, synthetic_ds: Dataset, tmp_path: Path
     bad = client.post("/admin/reload", headers={"Authorization": f"Bearer {ADMIN}"})
     assert "pickle" in _assert_error(bad, 409)["message"].lower()
     assert service.model().get_params() == {"by": "plays"}
+
+
+# ----------------------------------------------------------------------------- strict input
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"ratings": [{"artist_id": 1, "level": "5"}]}, "ratings.0.level"),
+        ({"ratings": [{"artist_id": 1, "level": True}]}, "ratings.0.level"),
+        ({"ratings": [{"artist_id": 289.0, "level": 1}]}, "ratings.0.artist_id"),
+        ({"ratings": [{"artist_id": 1, "level": 1.0}]}, "ratings.0.level"),
+        ({"k": "10"}, "k"),
+        ({"novelty": "0.5"}, "novelty"),
+        ({"exclude": [1.5]}, "exclude.0"),
+        ({"ratings": [{"artist_id": None, "name": "x", "level": 1}]}, "ratings.0.artist_id"),
+        ({"ratings": [{"artist_id": 1, "level": 1, "extra": 1}]}, "ratings.0.extra"),
+    ],
+)
+def test_strict_types(client: TestClient, body: dict, field: str) -> None:
+    err = _assert_error(client.post("/recommendations", json=body), 422, field)
+    assert err["fields"] == [field] and len(err["detail"]) == 1
+
+
+def test_non_json_content_types_are_415(client: TestClient) -> None:
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None):
+        headers = {"content-type": ctype} if ctype else {}
+        resp = client.post("/recommendations", content=b'{"k": 3}', headers=headers)
+        assert _assert_error(resp, 415)["error"] == "unsupported_media_type"
+    ok = client.post(
+        "/recommendations",
+        content=b'{"k": 3}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert ok.status_code == 200, ok.text
+
+
+def test_unknown_keys_rejected_early_with_a_small_error(client: TestClient) -> None:
+    # 74,000 unknown keys (the issue's 742 KB body) answer with one problem, not 74,000
+    body = "{" + ",".join(f'"k{i}":0' for i in range(74_000)) + "}"
+    assert len(body) < 1 << 20
+    resp = client.post(
+        "/recommendations", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    err = _assert_error(resp, 422, "k0")
+    assert len(resp.content) < 500 and err["detail"][0]["message"] == "unknown field 'k0'"
+    # the same inside a rating
+    bad = {"ratings": [{"artist_id": 1, "level": 1, **{f"x{i}": i for i in range(5000)}}]}
+    assert len(_assert_error(client.post("/recommendations", json=bad), 422)["detail"]) == 1
+
+
+def test_query_errors_are_capped(client: TestClient, service: RecommenderService) -> None:
+    aid = _ids(service.dataset, 1)[0]
+    params = {"k": "x", "measure": "nope", "model": "nope"}
+    err = _assert_error(client.get(f"/artists/{aid}/similar", params=params), 422)
+    assert set(err["fields"]) == {"k", "measure", "model"}
+    from artistrec.api.errors import MAX_LISTED, clean_validation_errors
+
+    many = [{"loc": ("query", f"f{i}"), "msg": "bad"} for i in range(1000)]
+    assert len(clean_validation_errors(many)) == MAX_LISTED
+
+
+# ----------------------------------------------------------------------------- conditional writes
+def test_profile_etags_and_preconditions(client: TestClient, service: RecommenderService) -> None:
+    ids = _ids(service.dataset, 4)
+    resp = client.post("/profiles", json={"ratings": [{"artist_id": ids[0], "level": 3}]})
+    assert resp.status_code == 201 and resp.headers["etag"] == '"1"'
+    pid, token = resp.json()["id"], resp.json()["owner_token"]
+    assert resp.headers["location"] == f"/profiles/{pid}"
+    auth = {"Authorization": f"Bearer {token}"}
+    got = client.get(f"/profiles/{pid}")
+    assert got.headers["etag"] == '"1"' and got.json()["version"] == 1
+    assert "GMT" in got.headers["last-modified"]
+    assert client.get(f"/profiles/{pid}", headers={"If-None-Match": '"1"'}).status_code == 304
+    assert client.get(f"/profiles/{pid}", headers={"If-None-Match": '"2"'}).status_code == 200
+
+    body = {"ratings": [{"artist_id": ids[1], "level": 4}]}
+    ok = client.put(f"/profiles/{pid}", json=body, headers={**auth, "If-Match": '"1"'})
+    assert ok.status_code == 200 and ok.headers["etag"] == '"2"' and ok.json()["version"] == 2
+    # a writer still holding version 1 loses, nothing is written, and learns the current version
+    stale = client.put(
+        f"/profiles/{pid}", json={"ratings": []}, headers={**auth, "If-Match": '"1"'}
+    )
+    err = _assert_error(stale, 412)
+    assert err["current_version"] == 2 and stale.headers["etag"] == '"2"'
+    for tag in ('W/"2"', '"abc"', "garbage"):  # weak or foreign tags never match If-Match
+        _assert_error(
+            client.put(f"/profiles/{pid}", json=body, headers={**auth, "If-Match": tag}), 412
+        )
+    assert client.get(f"/profiles/{pid}").json()["ratings"][0]["artist_id"] == ids[1]
+    # several tags and "*"
+    patch = {"ratings": [{"artist_id": ids[2], "level": 1}]}
+    r = client.patch(f"/profiles/{pid}", json=patch, headers={**auth, "If-Match": '"7", "2"'})
+    assert r.status_code == 200 and r.headers["etag"] == '"3"'
+    r = client.patch(
+        f"/profiles/{pid}", json={"display_name": "x"}, headers={**auth, "If-Match": "*"}
+    )
+    assert r.status_code == 200 and r.json()["display_name"] == "x"
+    # If-Unmodified-Since: a date before the last change fails, a later one passes
+    _assert_error(
+        client.patch(
+            f"/profiles/{pid}",
+            json={"display_name": "y"},
+            headers={**auth, "If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
+        ),
+        412,
+    )
+    r = client.patch(
+        f"/profiles/{pid}",
+        json={"display_name": "y"},
+        headers={**auth, "If-Unmodified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+    )
+    assert r.status_code == 200 and r.json()["display_name"] == "y"
+    # a date that is no HTTP-date is ignored (RFC 9110), and If-Match wins over it
+    r = client.patch(
+        f"/profiles/{pid}",
+        json={"display_name": None},
+        headers={**auth, "If-Unmodified-Since": "yesterday"},
+    )
+    assert r.status_code == 200 and r.json()["display_name"] is None
+    version = r.json()["version"]
+    # DELETE honours If-Match too; 404 before 412 for a profile that is not there
+    _assert_error(client.delete(f"/profiles/{pid}", headers={**auth, "If-Match": '"1"'}), 412)
+    ok = client.delete(f"/profiles/{pid}", headers={**auth, "If-Match": f'"{version}"'})
+    assert ok.status_code == 204
+    _assert_error(
+        client.put(f"/profiles/{pid}", json=body, headers={**auth, "If-Match": '"1"'}), 404
+    )
+
+
+def test_preconditions_are_in_the_openapi(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    put = spec["paths"]["/profiles/{profile_id}"]["put"]
+    headers = {p["name"].lower() for p in put["parameters"] if p["in"] == "header"}
+    assert {"if-match", "if-unmodified-since"} <= headers
+    assert "412" in put["responses"] and "ETag" in put["responses"]["200"]["headers"]
+    assert "412" in spec["paths"]["/profiles/{profile_id}"]["delete"]["responses"]
+    rating = spec["components"]["schemas"]["RatingIn"]
+    assert rating["oneOf"] == [{"required": ["artist_id"]}, {"required": ["name"]}]
+    assert rating["additionalProperties"] is False
+    body = spec["components"]["schemas"]["RecommendRequest"]
+    assert "hybrid" in body["properties"]["model"]["enum"]
+
+
+# ----------------------------------------------------------------------------- protocol details
+def test_405_names_the_allowed_methods(client: TestClient) -> None:
+    resp = client.delete("/health")
+    _assert_error(resp, 405)
+    assert set(resp.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
+
+
+def test_every_answer_names_the_model_version(client: TestClient) -> None:
+    version = client.app.state.watcher.version
+    assert len(version) == 16 and int(version, 16) >= 0
+    for resp in (
+        client.get("/health"),
+        client.post("/recommendations", json={"k": 2}),
+        client.get("/nope"),
+        client.post("/recommendations", json={"k": 0}),
+    ):
+        assert resp.headers["x-model-version"] == version, resp.url
+
+
+def test_docs_work_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+        assert f"/docs/assets/{asset}" in page.text
+        resp = client.get(f"/docs/assets/{asset}")
+        assert resp.status_code == 200 and len(resp.content) > 100, asset
+    assert "SwaggerUIBundle" in client.get("/docs/assets/swagger-ui-bundle.js").text
+    _assert_error(client.get("/docs/assets/..%2Fpyproject.toml"), 404)
+    _assert_error(client.get("/docs/assets/index.html"), 404)
+    assert client.get("/redoc").status_code == 404

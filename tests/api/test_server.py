@@ -48,24 +48,24 @@ def test_run_with_workers_hands_uvicorn_the_factory(
 
     seen: dict = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
-    names = (server.ENV_DB, server.ENV_DATA_DIR, server.ENV_MODEL)
+    names = (server.ENV_DB, server.ENV_DATA_DIR, server.ENV_MODEL, server.ENV_LIMITS)
     for var in (*names, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(var, "x")  # recorded, so monkeypatch restores what run() sets
         monkeypatch.delenv(var)
     svc = RecommenderService(synthetic_ds, models={"default": create_model("popularity")})
     store = ProfileStore(tmp_path / "p.sqlite3")
-    try:
-        with threadpool_limits(limits=2):
-            server.run(svc, store, port=8124, workers=2, data_dir=tmp_path / "data")
-            with pytest.raises(ValueError, match="workers"):
-                server.run(svc, store, workers=0)
-    finally:
-        store.close()
+    limits = server.ServerLimits(header_timeout=3.0, max_inflight=7)
+    with threadpool_limits(limits=2):
+        # the supervisor gets no service: each worker loads its own
+        server.run(None, store, port=8124, workers=2, data_dir=tmp_path / "data", limits=limits)
+        with pytest.raises(ValueError, match="workers"):
+            server.run(svc, store, workers=0)
     assert seen["app"] == server.FACTORY and seen["factory"] is True
     assert seen["workers"] == 2 and seen["port"] == 8124 and seen["loop"] == "asyncio"
     from uvicorn.importer import import_from_string
 
-    assert import_from_string(seen["http"]) is server.NoDelayHTTPProtocol
+    assert import_from_string(seen["http"]) is server.GuardedHTTPProtocol
+    assert server.ServerLimits.from_env() == limits  # what the workers will read
     assert os.environ[server.ENV_DB] == str(tmp_path / "p.sqlite3")
     assert os.environ[server.ENV_DATA_DIR] == str(tmp_path / "data")
     assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
@@ -74,12 +74,14 @@ def test_run_with_workers_hands_uvicorn_the_factory(
 
 def test_http_protocol_turns_off_nagle(monkeypatch: pytest.MonkeyPatch) -> None:
     # without TCP_NODELAY each keep-alive answer waited for a 40 ms delayed ACK (measured)
-    monkeypatch.setattr(server.AutoHTTPProtocol, "connection_made", lambda self, t: None)
+    monkeypatch.setattr(server.HttpToolsProtocol, "connection_made", lambda self, t: None)
+    monkeypatch.setattr(server.GuardedHTTPProtocol, "_arm", lambda self, s, p: None)
     with socket.create_server(("127.0.0.1", 0)) as srv:
         with socket.create_connection(srv.getsockname()[:2]):
             conn, _ = srv.accept()
             with conn:
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
-                proto = server.NoDelayHTTPProtocol.__new__(server.NoDelayHTTPProtocol)
+                proto = server.GuardedHTTPProtocol.__new__(server.GuardedHTTPProtocol)
+                proto.connections = set()
                 proto.connection_made(SimpleNamespace(get_extra_info={"socket": conn}.get))
                 assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

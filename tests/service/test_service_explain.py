@@ -77,3 +77,23 @@ def test_similar_to_and_user_anchors(explainer: Explainer, synthetic_ds: Dataset
     assert anchors.size == min(row.nnz, USER_ANCHORS)
     plays = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
     assert [plays[a] for a in anchors] == sorted(plays.values(), reverse=True)[: anchors.size]
+
+
+def test_cached_popular_similarities_are_the_same(synthetic_ds: Dataset) -> None:
+    plain = Explainer(synthetic_ds, synthetic_ds.artist_names, synthetic_ds.artist_listeners())
+    cached = Explainer(synthetic_ds, synthetic_ds.artist_names, synthetic_ds.artist_listeners())
+    cached.cache_popular(100)
+    order = np.argsort(-synthetic_ds.artist_listeners(), kind="stable")
+    popular, rare = order[:100], order[100:]
+    rng = np.random.default_rng(0)
+    for items, anchors in [
+        (rng.choice(popular, 10, replace=False), rng.choice(popular, 15, replace=False)),
+        (rng.choice(popular, 10, replace=False), rng.choice(rare, 5, replace=False)),
+        (rng.choice(rare, 10, replace=False), rng.choice(popular, 70, replace=False)),
+    ]:
+        got = cached.similarity(items, anchors)
+        assert got.dtype == np.float32
+        assert np.allclose(got, plain.similarity(items, anchors), atol=1e-6)
+        assert np.allclose(got, _reference(synthetic_ds, items, anchors), atol=1e-5)
+    items, anchors = popular[:10], popular[10:25]
+    assert cached.because(items, anchors, "rated") == plain.because(items, anchors, "rated")

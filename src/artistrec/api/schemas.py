@@ -1,76 +1,28 @@
-"""Request and response bodies of the HTTP API (pydantic); limits mirror the service's."""
+"""Response bodies of the HTTP API (pydantic models: OpenAPI documentation of what handlers send).
+
+Request bodies are msgspec structs in :mod:`artistrec.api.bodies` (strict, fail-fast decoding).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import BaseModel, Field
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from artistrec.api.bodies import MAX_ID
 
-from artistrec.service import MAX_EXCLUDE, MAX_K, MAX_RATINGS
-
-#: Ids beyond this are certainly unknown; bounding them keeps every id a valid SQLite/int64 value.
-MAX_ID = 2**53
-MAX_NAME = 200
-
-
-def _utf8(value: str | None) -> str | None:
-    """Reject strings with lone surrogates: they cannot be stored or echoed as UTF-8."""
-    if value is not None:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    return value
-
-
-Utf8Name = Annotated[str | None, AfterValidator(_utf8)]
-
-
-class RatingIn(BaseModel):
-    """One rating: an artist by id OR by name, and a level 0..5."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    artist_id: int | None = Field(None, ge=-MAX_ID, le=MAX_ID, examples=[289])
-    name: Utf8Name = Field(None, min_length=1, max_length=MAX_NAME, examples=["Britney Spears"])
-    level: int = Field(..., ge=0, le=5, description="0 = not listened .. 5 = over 50,000 plays")
-
-    @model_validator(mode="after")
-    def _one_reference(self) -> RatingIn:
-        if (self.artist_id is None) == (self.name is None):
-            raise ValueError("give exactly one of artist_id or name")
-        return self
-
-
-class RecommendRequest(BaseModel):
-    """Body of ``POST /recommendations``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ratings: list[RatingIn] = Field(default_factory=list, max_length=MAX_RATINGS)
-    k: int = Field(10, ge=1, le=MAX_K)
-    exclude: list[int] = Field(default_factory=list, max_length=MAX_EXCLUDE)
-    model: str = Field("default", max_length=64)
-    novelty: float = Field(0.0, ge=0.0, le=1.0, allow_inf_nan=False)
-
-
-class ProfileIn(BaseModel):
-    """Body of ``POST /profiles`` and ``PUT /profiles/{id}``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ratings: list[RatingIn] = Field(default_factory=list, max_length=MAX_RATINGS)
-    display_name: Utf8Name = Field(None, max_length=100)
-
-
-class ProfilePatch(BaseModel):
-    """Body of ``PATCH /profiles/{id}``: upsert ``ratings``, delete ``remove``, rename."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ratings: list[RatingIn] = Field(default_factory=list, max_length=MAX_RATINGS)
-    remove: list[int] = Field(default_factory=list, max_length=MAX_RATINGS)
-    display_name: Utf8Name = Field(None, max_length=100)
+__all__ = [
+    "MAX_ID",
+    "ArtistDetail",
+    "ArtistOut",
+    "ErrorOut",
+    "Health",
+    "ProfileCreated",
+    "ProfileOut",
+    "RatingOut",
+    "Ready",
+    "RecommendationOut",
+    "RecommendationsOut",
+    "Reloaded",
+]
 
 
 class ArtistOut(BaseModel):
@@ -95,13 +47,13 @@ class RecommendationOut(BaseModel):
 
 
 class RecommendationsOut(BaseModel):
-    model: str
+    model: str = Field(description="The model that ranked the artists (concrete name)")
     recommendations: list[RecommendationOut]
 
 
 class RatingOut(BaseModel):
     artist_id: int
-    name: str | None
+    name: str | None = Field(description="null for an artist the served data set does not have")
     level: int
 
 
@@ -111,6 +63,7 @@ class ProfileOut(BaseModel):
     ratings: list[RatingOut]
     created_at: float
     updated_at: float
+    version: int = Field(description="1 on create, +1 per change; the ETag is this number quoted")
 
 
 class ProfileCreated(BaseModel):
@@ -122,11 +75,31 @@ class ProfileCreated(BaseModel):
 class Health(BaseModel):
     status: str
     model: str
+    model_version: str = Field(description="Content hash of the served model artifact")
     model_params: dict
     data_fingerprint: str
     uptime_seconds: float
+    pid: int = Field(description="Process id of the server process that answered")
+
+
+class Ready(BaseModel):
+    ready: bool
+    model_version: str
+
+
+class Reloaded(BaseModel):
+    reloaded: bool = Field(description="Whether this process now serves another artifact")
+    model: str
+    model_version: str
+    data_fingerprint: str
 
 
 class ErrorOut(BaseModel):
-    error: str
-    message: str
+    error: str = Field(description="Machine-readable code, e.g. validation_error")
+    message: str = Field(description="What went wrong, in a sentence")
+    fields: list[str] | None = Field(None, description="Request fields at fault (422)")
+    detail: list[dict] | None = Field(None, description="The problems found (422, at most 20)")
+    query: int | str | None = Field(None, description="The unknown artist id or name (404)")
+    suggestions: list[str] | None = Field(None, description="Names close to an unknown one")
+    current_version: int | None = Field(None, description="The profile's version now (412)")
+    reason: str | None = Field(None, description="Why the store is unavailable (503)")

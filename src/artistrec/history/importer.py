@@ -275,21 +275,29 @@ class HistoryImporter:
         total = g["plays"].sum()
         top = top.assign(total=total).sort_values(["total"], ascending=False, kind="stable")
         levels = to_levels(top["total"].to_numpy(np.float64))
-        out = []
-        for (idx, row), level in zip(top.iterrows(), levels.tolist(), strict=True):
-            query = row["query"] if row["query"] is not None else str(self.artist_ids[idx])
-            out.append(
-                RatedArtist(
-                    artist_id=int(self.artist_ids[idx]),
-                    name=self.index.name(int(idx)),
-                    plays=int(row["total"]),
-                    level=int(level),
-                    match=str(row["kind"]),
-                    query=str(query),
-                    score=float(row["score"]),
-                )
+        ids = self.artist_ids[top.index.to_numpy(np.int64)]
+        queries = top["query"].tolist()
+        return [
+            RatedArtist(
+                artist_id=int(artist_id),
+                name=self.index.name(int(idx)),
+                plays=int(total_plays),
+                level=int(level),
+                match=str(match),
+                query=str(query if query is not None else artist_id),
+                score=float(match_score),
             )
-        return out
+            for idx, artist_id, total_plays, level, match, query, match_score in zip(
+                top.index.tolist(),
+                ids.tolist(),
+                top["total"].tolist(),
+                levels.tolist(),
+                top["kind"].tolist(),
+                queries,
+                top["score"].tolist(),
+                strict=True,
+            )
+        ]
 
 
 def _distinct_artists(names: pd.Series) -> int:

@@ -87,9 +87,14 @@ class ProfileService:
         token: str | None,
         ratings: Mapping[int, int],
         display_name: str | None = None,
+        *,
+        if_version: int | None = None,
     ) -> Profile:
-        """Replace all ratings and the display name (owner only)."""
-        return self.store.replace(profile_id, token, self._checked(ratings), display_name)
+        """Replace all ratings and the display name (owner only; ``if_version``: only if the
+        stored version is that one, else ``VersionConflictError``)."""
+        return self.store.replace(
+            profile_id, token, self._checked(ratings), display_name, if_version=if_version
+        )
 
     def update(
         self,
@@ -99,8 +104,11 @@ class ProfileService:
         remove: Iterable[int] = (),
         display_name: str | None = None,
         set_display_name: bool = False,
+        *,
+        if_version: int | None = None,
     ) -> Profile:
-        """Upsert ``ratings``, delete the ratings of ``remove`` (known or not), rename (owner only)."""
+        """Upsert ``ratings``, delete the ratings of ``remove`` (known or not), rename (owner
+        only; ``if_version`` as in :meth:`replace`)."""
         return self.store.update(
             profile_id,
             token,
@@ -108,11 +116,12 @@ class ProfileService:
             remove=remove,
             display_name=display_name,
             set_display_name=set_display_name,
+            if_version=if_version,
         )
 
-    def delete(self, profile_id: str, token: str | None) -> None:
-        """Delete a profile (owner only)."""
-        self.store.delete(profile_id, token)
+    def delete(self, profile_id: str, token: str | None, *, if_version: int | None = None) -> None:
+        """Delete a profile (owner only; ``if_version`` as in :meth:`replace`)."""
+        self.store.delete(profile_id, token, if_version=if_version)
 
     def save(
         self,

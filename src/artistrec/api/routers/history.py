@@ -27,6 +27,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from artistrec.api.deps import DEFAULT_MODEL, ModelName
 from artistrec.api.errors import ApiError, error_response
 from artistrec.api.schemas import ErrorOut, RecommendationOut
 from artistrec.history import FORMATS, MAX_FILE_BYTES
@@ -46,6 +47,7 @@ MAX_UPLOAD_FILES = 100
 #: The multipart field that carries the files.
 FILES_FIELD = "files"
 _MAX_FILE_NAME = 200
+_ENTRY_KEYS = frozenset({"name", "artist_id", "plays"})
 _FEED_BYTES = 1 << 20
 
 router = APIRouter(tags=["history"])
@@ -215,7 +217,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 async def import_history(
     request: Request,
     k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of recommendations")] = 10,
-    model: Annotated[str, Query(max_length=64, description="Model name")] = "default",
+    model: ModelName = DEFAULT_MODEL,
     novelty: Annotated[
         float, Query(ge=0.0, le=1.0, allow_inf_nan=False, description="0..1: less popular")
     ] = 0.0,
@@ -228,9 +230,10 @@ async def import_history(
     with the ratings the recommendations come from.
     """
     svc: RecommenderService = request.app.state.service
+    model_name: str = model.value
     content_type = request.headers.get("content-type", "")
     kind = _content_kind(content_type)
-    await run_in_threadpool(svc.model, model)  # a bad model name fails before any reading
+    await run_in_threadpool(svc.model, model_name)  # an untrained one loads before any reading
     async with _slots(request):
         try:  # not request.body(): the request would keep the bytes until it is answered
             body = b"".join([chunk async for chunk in request.stream()])
@@ -240,11 +243,15 @@ async def import_history(
             if kind == "json":
                 entries = await run_in_threadpool(_entries, body)
                 del body
-                result = await run_in_threadpool(_recommend, svc, None, entries, k, model, novelty)
+                result = await run_in_threadpool(
+                    _recommend, svc, None, entries, k, model_name, novelty
+                )
             else:
                 files = await run_in_threadpool(parse_files, content_type, body)
                 del body
-                result = await run_in_threadpool(_recommend, svc, files, None, k, model, novelty)
+                result = await run_in_threadpool(
+                    _recommend, svc, files, None, k, model_name, novelty
+                )
         except InvalidHistoryError as exc:
             if exc.too_large:
                 return error_response(413, "history_too_large", str(exc), fields=["history"])
@@ -304,6 +311,10 @@ def _entries(body: bytes) -> list[Any]:
         raise InvalidHistoryError(
             'the JSON body must be a list of {"name" or "artist_id", "plays"} objects'
         )
+    for i, entry in enumerate(doc, start=1):  # unknown keys refused at once, as in every body
+        if isinstance(entry, dict) and not entry.keys() <= _ENTRY_KEYS:
+            key = sorted(entry.keys() - _ENTRY_KEYS)[0][:64]
+            raise InvalidHistoryError(f"entry {i}: unknown field {key!r}")
     return doc
 
 
@@ -330,8 +341,8 @@ class _Parts:
 
     def _begin(self) -> None:
         if len(self.parts) >= MAX_UPLOAD_FILES:
-            raise ApiError(
-                413, "too_many_files", f"at most {MAX_UPLOAD_FILES} files per upload; zip them"
+            raise ApiError(  # the schema's maxItems: a validation error like any other
+                422, "too_many_files", f"at most {MAX_UPLOAD_FILES} files per upload; zip them"
             )
         self._headers, self._data = {}, bytearray()
 
