@@ -13,18 +13,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from model_extras import MODEL_NAMES, TRAINABLE, missing_extras  # tests/models is on sys.path
 
 import artistrec
 from artistrec.data import Dataset, load_dataset
 from artistrec.data.synthetic import SyntheticSpec, generate
-from artistrec.models import registered_models
 from artistrec.models.base import Recommender
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrise every ``model_name`` argument over the registered models."""
+    """Parametrise every ``model_name`` argument over the registered models; a model whose
+    optional extra (e.g. PyTorch for two-tower) is not installed is skipped with the reason."""
     if "model_name" in metafunc.fixturenames:
-        metafunc.parametrize("model_name", registered_models())
+        metafunc.parametrize(
+            "model_name",
+            [
+                pytest.param(name, marks=pytest.mark.skipif(bool(why), reason=why or ""))
+                for name in MODEL_NAMES
+                for why in [missing_extras(name)]
+            ],
+        )
 
 
 def warm_holdout(
@@ -69,8 +77,9 @@ def warm_ndcg(model: Recommender, ds: Dataset, seed: int = 0) -> float:
 
 @pytest.fixture(scope="session")
 def fitted_models(synthetic_ds: Dataset) -> dict[str, Recommender]:
-    """Each registered model with its default parameters, fitted once on ``synthetic_ds``."""
-    return {name: artistrec.create_model(name).fit(synthetic_ds) for name in registered_models()}
+    """Each registered model this environment can train (``TRAINABLE``), with its default
+    parameters, fitted once on ``synthetic_ds``."""
+    return {name: artistrec.create_model(name).fit(synthetic_ds) for name in TRAINABLE}
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,8 @@ from artistrec.evaluation.splits import (
 )
 from artistrec.models.base import Recommender
 from artistrec.models.linalg import single_blas_thread
-from artistrec.models.registry import DEFAULT_MODEL, create_model, registered_models
+from artistrec.models.neural import missing_extras
+from artistrec.models.registry import DEFAULT_MODEL, create_model, model_class, registered_models
 
 PROTOCOLS: tuple[str, ...] = ("warm", "new-users", "recbole")
 KEY_COLUMNS: list[str] = ["model", "protocol", "n_revealed", "fold", "seed"]
@@ -55,8 +56,9 @@ ModelsArg = Mapping[str, Mapping[str, Any] | Recommender | None] | Sequence[str]
 # ----------------------------------------------------------------------------- model specs
 def default_model_names() -> list[str]:
     """Every registered model once: ``available_models()`` without the ``default`` alias
-    (unless the alias points at a model that is not registered under its own name)."""
-    names = registered_models()
+    (unless the alias points at a model that is not registered under its own name), and
+    without models whose optional training dependency (e.g. PyTorch) is not installed."""
+    names = [n for n in registered_models() if missing_extras(model_class(n)) is None]
     return names if DEFAULT_MODEL in names else ["default", *names]
 
 
