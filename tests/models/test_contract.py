@@ -404,7 +404,7 @@ def test_scores_are_what_the_rankings_rank(
 
 
 #: Models with an artist embedding (documented in ``Recommender.item_embeddings``).
-EMBEDDING_MODELS = {"als", "bpr", "seed-mf", "set-autoencoder", "hybrid"}
+EMBEDDING_MODELS = {"als", "bpr", "seed-mf", "set-autoencoder", "hybrid", "pipeline"}
 
 
 def test_item_embeddings_where_the_model_has_them(

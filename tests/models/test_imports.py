@@ -18,12 +18,16 @@ import artistrec.models
 MODULES = sorted(m.name for m in pkgutil.iter_modules(artistrec.models.__path__))
 PACKAGE = Path(artistrec.models.__file__).parent
 MODELS = {"als", "bpr", "dlae", "ease", "hybrid", "hybrid_core", "item_knn"} | {
+    "pipeline",
     "popularity",
+    "rankers",
     "rp3beta",
     "seed_mf",
     "set_autoencoder",
+    "spark_als",
+    "tag_profile",
 }
-SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item"}
+SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item", "tags"}
 
 
 def _deps(module: str, top_level_only: bool) -> set[str]:

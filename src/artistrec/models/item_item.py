@@ -34,7 +34,15 @@ class ItemItemRecommender(Recommender):
     def _fit(self, dataset: Dataset) -> None:
         self.prior_ = popularity_prior(self.seen_)
         self.length_norm_ = bm25_length_norm(self.seen_)
-        self._fit_weights(weigh(self.seen_, self.weighting, self.length_norm_))
+        self._fit_weights(weigh(self._training_counts(dataset), self.weighting, self.length_norm_))
+
+    def _training_counts(self, dataset: Dataset) -> sp.csr_matrix:
+        """The users x artists counts the weights are learned from (default: the listens)."""
+        return self.seen_
+
+    def _query_weighting(self) -> str:
+        """The weighting of a scored person's row (default: the training ``weighting``)."""
+        return self.weighting
 
     def _fit_weights(self, x: sp.csr_matrix) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -43,11 +51,12 @@ class ItemItemRecommender(Recommender):
         raise NotImplementedError
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        x = weigh(self.seen_[users], self.weighting, self.length_norm_)
+        x = weigh(self.seen_[users], self._query_weighting(), self.length_norm_)
         return add_prior(self._propagate(x), self.prior_)
 
     def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        x = weigh(ratings_row(items, levels, self.n_items), self.weighting, self.length_norm_)
+        row = ratings_row(items, levels, self.n_items)
+        x = weigh(row, self._query_weighting(), self.length_norm_)
         return add_prior(self._propagate(x), self.prior_)[0]
 
     def _base_state(self) -> dict[str, Any]:
@@ -72,12 +81,19 @@ class SubsetItemItemRecommender(ItemItemRecommender):
     def _solve(self, gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
         raise NotImplementedError
 
-    def _fit_weights(self, x: sp.csr_matrix) -> None:
+    def _augment_gram(self, gram: np.ndarray, dataset: Dataset) -> np.ndarray:
+        """Hook: change the subset's Gram matrix before the solve (e.g. EASE's tag rows)."""
+        return gram
+
+    def _fit(self, dataset: Dataset) -> None:
+        self.prior_ = popularity_prior(self.seen_)
+        self.length_norm_ = bm25_length_norm(self.seen_)
+        x = weigh(self.seen_, self.weighting, self.length_norm_)
         listeners = listener_counts(self.seen_)
         self.items_ = np.flatnonzero(listeners >= self.min_listeners).astype(np.int64)
         xs = x[:, self.items_]
         # float32 LAPACK: ~3x faster than float64; the ridge keeps the system well conditioned
-        gram = (xs.T @ xs).toarray().astype(np.float32)
+        gram = self._augment_gram((xs.T @ xs).toarray().astype(np.float32), dataset)
         weights, diag = self._solve(gram)
         self.weights_ = weights.astype(np.float32)
         self.precision_diag_ = diag.astype(np.float32)

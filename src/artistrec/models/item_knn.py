@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from artistrec.data.dataset import Dataset
 from artistrec.models.item_item import ItemItemRecommender
 from artistrec.models.params import param
-from artistrec.models.sparse import prune_rows, zero_diagonal
-from artistrec.models.weighting import WEIGHTINGS, add_prior
+from artistrec.models.sparse import prune_rows, with_tagged, zero_diagonal
+from artistrec.models.weighting import WEIGHTINGS, add_prior, listener_counts
 
 
 class ItemKNN(ItemItemRecommender):
@@ -31,6 +32,27 @@ class ItemKNN(ItemItemRecommender):
     neighbors: int = param(1000, "most similar artists kept per artist", ge=1)
     shrink: float = param(5.0, "added to the cosine's denominator (damps rare co-listens)", ge=0)
     weighting: str = param("binary", "input weight of a listen count", choices=WEIGHTINGS)
+    query_weighting: str = param(
+        "same",
+        "weight of a scored person's listens ('same': as ``weighting``; 'levels' weighs a new "
+        "person's revealed artists by their level)",
+        choices=("same", *WEIGHTINGS),
+    )
+    tagged_cap: int = param(
+        0,
+        "tagged, unlisted artists counted per training user in the co-occurrences (most "
+        "listened first; HetRec lists only each user's top-50 listens)",
+        ge=0,
+    )
+
+    def _training_counts(self, dataset: Dataset) -> sp.csr_matrix:
+        if self.tagged_cap == 0:
+            return self.seen_
+        # binary by construction: the tagged artists have no count
+        return with_tagged(self.seen_, self.known_, listener_counts(self.seen_), self.tagged_cap)
+
+    def _query_weighting(self) -> str:
+        return self.weighting if self.query_weighting == "same" else self.query_weighting
 
     def _fit_weights(self, x: sp.csr_matrix) -> None:
         xc = x.tocsc()

@@ -24,6 +24,7 @@ _REGISTRY: dict[str, str] = {
     "seed-mf": "seed_mf:SeedMF",
     "hybrid": "hybrid:Hybrid",
     "set-autoencoder": "set_autoencoder:SetAutoencoder",
+    "pipeline": "pipeline:Pipeline",
 }
 
 #: The model the app and the API serve; its tuned parameters are that class's defaults.
