@@ -38,6 +38,12 @@ def ranked(clustered_ds: Dataset) -> Pipeline:
     return Pipeline(**SMALL).fit(clustered_ds)
 
 
+@pytest.fixture(scope="module")
+def training(ranked: Pipeline, clustered_ds: Dataset) -> rankers.TrainingData:
+    """The ranker's training rows, rebuilt exactly as ``ranked`` was trained (same seed)."""
+    return rankers.training_data(ranked, clustered_ds)
+
+
 def _ratings(ds: Dataset, user: int, n: int) -> dict[int, int]:
     x = ds.interactions
     arts = x.indices[x.indptr[user] : x.indptr[user + 1]][:n]
@@ -110,15 +116,12 @@ def test_ranker_reorders_the_blends_candidates(ranked: Pipeline, clustered_ds: D
 
 
 def test_ranker_training_rows_never_scored_by_a_stage1_that_saw_their_labels(
-    clustered_ds: Dataset,
+    training: rankers.TrainingData, clustered_ds: Dataset
 ) -> None:
     """Each training row's candidate was scored by the stage 1 fitted without that user: the
     user's listens (the labels) are absent from its training data, and the item statistics
     (listeners) it used do not count them."""
-    model = Pipeline(**SMALL)
-    model.validate_params()
-    model.fit(clustered_ds)
-    data = rankers.training_data(model, clustered_ds)
+    data = training
     x = clustered_ds.interactions
     assert data.labels.sum() > 0
     for g, sub in enumerate(data.stage1):
@@ -135,24 +138,24 @@ def test_ranker_training_rows_never_scored_by_a_stage1_that_saw_their_labels(
 
 
 def test_a_leaked_label_would_be_exploited_but_the_features_carry_none(
-    clustered_ds: Dataset,
+    training: rankers.TrainingData, ranked: Pipeline
 ) -> None:
     """Planted signal: a column equal to the label is learned perfectly (the ranker can exploit a
     leak), while no column of the real features is a function of the label."""
-    model = Pipeline(**SMALL)
-    model.fit(clustered_ds)
-    data = rankers.training_data(model, clustered_ds)
+    data = training
     leaky = np.column_stack([data.features, data.labels])
     r = rankers.LightGBMRanker(n_estimators=20).fit(leaky, data.labels, data.groups)
     p = r.predict(leaky)
     assert p[data.labels > 0].min() > p[data.labels == 0].max()
     # the real features do not separate the labels perfectly on the training rows
-    p = model.ranker_.predict(data.features) + data.init_score
+    p = ranked.ranker_.predict(data.features) + data.init_score
     assert not p[data.labels > 0].min() > p[data.labels == 0].max()
 
 
-def test_fixed_seeds_give_identical_artifacts(clustered_ds: Dataset, tmp_path: Path) -> None:
-    a = Pipeline(**SMALL).fit(clustered_ds).save(tmp_path / "a")
+def test_fixed_seeds_give_identical_artifacts(
+    ranked: Pipeline, clustered_ds: Dataset, tmp_path: Path
+) -> None:
+    a = ranked.save(tmp_path / "a")
     b = Pipeline(**SMALL).fit(clustered_ds).save(tmp_path / "b")
     meta_a, state_a = load_artifact(a)
     meta_b, state_b = load_artifact(b)

@@ -14,13 +14,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
-from artistrec.models.item_item import ItemItemRecommender
+from artistrec.models.item_item import SparseItemItemRecommender
 from artistrec.models.params import param
 from artistrec.models.sparse import prune_rows, with_tagged, zero_diagonal
 from artistrec.models.weighting import WEIGHTINGS, add_prior, listener_counts
 
 
-class ItemKNN(ItemItemRecommender):
+class ItemKNN(SparseItemItemRecommender):
     """Item-based k-nearest-neighbours with shrunk cosine similarity.
 
     ``S_ij = x_i . x_j / (|x_i| |x_j| + shrink)`` over weighted listener vectors, diagonal removed,
@@ -28,6 +28,7 @@ class ItemKNN(ItemItemRecommender):
     """
 
     name = "item-knn"
+    _sparse_attr = "similarity_"
 
     neighbors: int = param(1000, "most similar artists kept per artist", ge=1)
     shrink: float = param(5.0, "added to the cosine's denominator (damps rare co-listens)", ge=0)

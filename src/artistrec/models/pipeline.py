@@ -134,6 +134,9 @@ class Pipeline(Recommender):
     ranker_trees: int = param(150, "ranker: boosting rounds", ge=1)
     ranker_leaves: int = param(15, "ranker: leaves per tree", ge=2)
     ranker_learning_rate: float = param(0.05, "ranker: shrinkage of each tree", gt=0)
+    ranker_time_features: bool = param(
+        True, "ranker: use the artists' tag-date features (when and how recently tagged)"
+    )
     random_state: int = param(0, "seed of the parts, the pseudo-new users and the ranker", ge=0)
 
     # --------------------------------------------------------------------------- parts
@@ -218,6 +221,7 @@ class Pipeline(Recommender):
         cnt = listener_counts(self.seen_)
         self.pop_ = (cnt / max(float(cnt.max(initial=0.0)), 1.0)).astype(np.float32)
         self.modelled_ = cnt >= self.min_listeners
+        self.modelled_items_ = np.flatnonzero(self.modelled_)
         # every user's L1-normalised binary profile (friends' listening)
         b = sp.csr_matrix(self.seen_ > 0, dtype=np.float32)
         n = np.maximum(np.diff(b.indptr), 1).astype(np.float32)
@@ -263,14 +267,21 @@ class Pipeline(Recommender):
         out = self.pop_ * np.float32(c)
         if not n_revealed:
             return out
-        out += max_scale(parts["item-knn"].copy())
-        acc = np.zeros_like(out)
+        knn = parts["item-knn"]
+        top = float(np.abs(knn).max())
+        if top > 0:
+            out += knn * np.float32(1.0 / top)
+        mod = self.modelled_items_
+        acc = np.zeros(mod.size, np.float32)
         for name, weight in self._NEW_WEIGHTS:
             w = float(getattr(self, weight))
             if w > 0 and name in parts:
-                s = np.where(self.modelled_, parts[name], np.float32(0.0))
-                acc += np.float32(w) * max_scale(s)
-        out += acc
+                s = parts[name][mod]  # a copy: the modelled artists only
+                top = float(np.abs(s).max(initial=0.0))
+                if top > 0:
+                    s *= np.float32(w / top)
+                    acc += s
+        out[mod] += acc
         return out
 
     def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -48,6 +48,9 @@ ITEM_FEATURES = (
     "modelled",
 )
 
+#: the tag-date ("time") features among them
+TIME_FEATURES = ("first_tag_year", "last_tag_year", "mean_tag_year", "recent_tag_share")
+
 #: per-request features
 REQUEST_FEATURES = ("n_revealed", "mean_level_revealed", "max_level_revealed", "share_modelled")
 
@@ -111,6 +114,8 @@ def item_features(model: Pipeline, dataset: Dataset) -> np.ndarray:
             model.modelled_.astype(np.float64),
         ]
     )
+    if not model.ranker_time_features:  # ablation: constant columns, which no tree splits on
+        out[:, [ITEM_FEATURES.index(f) for f in TIME_FEATURES]] = 0.0
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
