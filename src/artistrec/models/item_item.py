@@ -67,6 +67,13 @@ class ItemItemRecommender(Recommender):
         )
         return self._propagate(x)[0]
 
+    def _base_state(self) -> dict[str, Any]:
+        return {"prior": self.prior_, "length_norm": self.length_norm_}
+
+    def _set_base_state(self, state: dict[str, Any]) -> None:
+        self.prior_ = np.asarray(state["prior"], dtype=np.float32)
+        self.length_norm_ = np.asarray(state["length_norm"], dtype=np.float32)
+
 
 class SparseItemItemRecommender(ItemItemRecommender):
     """An item-item model whose learned matrix is a sparse CSR ``weights_``-like attribute named
@@ -79,13 +86,6 @@ class SparseItemItemRecommender(ItemItemRecommender):
         flat, lens = csr_row_entries(m.indptr, items)
         vals = np.repeat(w.astype(np.float64), lens) * m.data[flat]
         return np.bincount(m.indices[flat], weights=vals, minlength=self.n_items).astype(np.float32)
-
-    def _base_state(self) -> dict[str, Any]:
-        return {"prior": self.prior_, "length_norm": self.length_norm_}
-
-    def _set_base_state(self, state: dict[str, Any]) -> None:
-        self.prior_ = np.asarray(state["prior"], dtype=np.float32)
-        self.length_norm_ = np.asarray(state["length_norm"], dtype=np.float32)
 
 
 class SubsetItemItemRecommender(ItemItemRecommender):
