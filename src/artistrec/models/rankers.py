@@ -362,7 +362,12 @@ class LightGBMRanker:
         groups: np.ndarray,
         init_score: np.ndarray | None = None,
     ) -> LightGBMRanker:
-        import lightgbm as lgb
+        try:
+            import lightgbm as lgb
+        except ImportError as exc:  # no silent fallback to the blend
+            raise ImportError(
+                "ranker='lightgbm' needs LightGBM: pip install -e '.[ranking]'"
+            ) from exc
 
         params = {
             "objective": "lambdarank",
