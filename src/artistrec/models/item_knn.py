@@ -39,6 +39,12 @@ class ItemKNN(SparseItemItemRecommender):
         "person's revealed artists by their level)",
         choices=("same", *WEIGHTINGS),
     )
+    prune: str = param(
+        "target",
+        "whose nearest neighbours are kept: each scored artist's ('target') or each listened "
+        "artist's ('source', as the hybrid's new-user kNN)",
+        choices=("target", "source"),
+    )
     tagged_cap: int = param(
         0,
         "tagged, unlisted artists counted per training user in the co-occurrences (most "
@@ -66,14 +72,17 @@ class ItemKNN(SparseItemItemRecommender):
         )
         # row i of prune_rows(sim) = i's nearest neighbours; transposed, column j holds the
         # neighbours used to score j (the matrix is symmetric before pruning).
-        self.similarity_ = prune_rows(sim, int(self.neighbors)).T.tocsr()
+        pruned = prune_rows(sim, int(self.neighbors))
+        self.similarity_ = pruned.tocsr() if self.prune == "source" else pruned.T.tocsr()
 
     def _propagate(self, x: sp.csr_matrix) -> np.ndarray:
         return (x @ self.similarity_).toarray().astype(np.float32)
 
     def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
-        if measure == "cosine":  # the artist's own nearest neighbours (column of S)
-            scores = self.similarity_[:, artist].toarray().ravel()
+        if measure == "cosine":  # the artist's own nearest neighbours (its row before pruning)
+            s = self.similarity_
+            own = s[artist] if self.prune == "source" else s[:, artist].T
+            scores = own.toarray().ravel()
         else:  # number of shared listeners
             b = (self.seen_ > 0).astype(np.float32)
             scores = (b[:, [artist]].T @ b).toarray().ravel()

@@ -154,6 +154,7 @@ class Pipeline(Recommender):
                 "shrink": self.knn_shrink,
                 "weighting": "binary",
                 "query_weighting": "levels",
+                "prune": "source",
                 "tagged_cap": self.knn_tagged_cap,
             },
         }
