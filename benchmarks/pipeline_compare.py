@@ -74,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     runs.to_csv(args.out / f"{tag}_runs.csv", index=False)
     summary = runs.groupby(["model", "n_revealed"], dropna=False)[["ndcg", "train_s"]].mean()
     summary.to_csv(args.out / f"{tag}_summary.csv")
+    # one fold/seed: a bootstrap over users instead of a t interval over folds
+    unit = "fold" if runs[["fold", "seed"]].drop_duplicates().shape[0] > 1 else "user"
     paired = pd.concat(
-        [compare(per_user, m, args.baseline) for m in models if m != args.baseline],
+        [compare(per_user, m, args.baseline, unit=unit) for m in models if m != args.baseline],
         ignore_index=True,
     )
     paired.to_csv(args.out / f"{tag}_paired.csv", index=False)

@@ -189,3 +189,14 @@ def test_fit_on_real_data_within_budget(real_ds: Dataset) -> None:
     assert elapsed <= 60.0, f"fit took {elapsed:.1f} CPU-s"
     items, _ = model.recommend_new_user({0: 3, 1: 2, 2: 4}, k=10)
     assert items.size == 10
+
+
+def test_time_features_come_from_the_tag_dates(blend: Pipeline, clustered_ds: Dataset) -> None:
+    """The tag-date columns vary with the data (they were once constant: a wrong column name),
+    and the ablation switch makes them constant."""
+    f = rankers.item_features(blend, clustered_ds)
+    cols = [rankers.ITEM_FEATURES.index(n) for n in rankers.TIME_FEATURES]
+    assert all(np.unique(f[:, c]).size > 2 for c in cols)
+    off = Pipeline(dae_iterations=3, ranker_time_features=False)
+    off.__dict__.update({k: v for k, v in blend.__dict__.items() if k.endswith("_")})
+    assert np.all(rankers.item_features(off, clustered_ds)[:, cols] == 0.0)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
@@ -81,10 +82,9 @@ def item_features(model: Pipeline, dataset: Dataset) -> np.ndarray:
     a = ta["artist_index"].to_numpy()
     ok = a >= 0
     a = a[ok]
-    if "year" in ta.columns and ok.any():
-        t = ta["year"].to_numpy()[ok].astype(np.float64)
-        if "month" in ta.columns:
-            t = t + (ta["month"].to_numpy()[ok].astype(np.float64) - 1.0) / 12.0
+    if "date" in ta.columns and ok.any():  # HetRec's day/month/year of each assignment
+        d = pd.to_datetime(pd.Series(ta["date"].to_numpy()[ok]), errors="coerce")
+        t = (d.dt.year + (d.dt.month - 1) / 12.0 + (d.dt.day - 1) / 365.0).to_numpy(np.float64)
         t = np.where((t > 1990) & (t < 2100), t, np.nan)  # a few dates from 1956-1979
     else:
         t = np.full(a.size, np.nan)
