@@ -407,7 +407,7 @@ def test_scores_are_what_the_rankings_rank(
 
 
 #: Models with an artist embedding (documented in ``Recommender.item_embeddings``).
-EMBEDDING_MODELS = {"als", "bpr", "seed-mf", "set-autoencoder", "hybrid", "two-tower"}
+EMBEDDING_MODELS = {"als", "bpr", "seed-mf", "set-autoencoder", "hybrid", "pipeline", "two-tower"}
 
 
 def test_item_embeddings_where_the_model_has_them(

@@ -24,15 +24,18 @@ MODULES = sorted(
 )
 NEURAL = {m for m in MODULES if m == "neural" or m.startswith("neural.")}
 MODELS = {"als", "bpr", "dlae", "ease", "hybrid", "hybrid_core", "item_knn"} | {
+    "pipeline",
     "popularity",
+    "rankers",
     "rp3beta",
     "seed_mf",
     "set_autoencoder",
     "spark_als",  # not registered (train als --engine spark), but a model: it builds on als
     "two_tower",
     *NEURAL,  # the neural models' parts
+    "tag_profile",
 }
-SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item"}
+SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item", "tags"}
 
 
 def _file(module: str) -> Path:

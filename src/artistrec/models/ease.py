@@ -5,15 +5,22 @@ reconstructs each listen from the others. The dense inverse is cubic in the numb
 it is taken only over artists with at least ``min_listeners`` training listeners (on this data
 ~7k of 17.6k; most artists have a single listener, who cannot teach an item-item weight anyway).
 Other artists score 0 and are ordered by the popularity tie-break.
+
+With ``tag_weight`` > 0 the artists' idf-weighted, L2-normalised tag rows
+(:func:`~artistrec.models.tags.tag_features`) join the Gram matrix as weighted pseudo-users
+(``G += tag_weight * T Tᵀ``), so co-tagged artists become similar even with few shared listeners
+(the known-user part of the default model).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from artistrec.data.dataset import Dataset
 from artistrec.models.item_item import SubsetItemItemRecommender
 from artistrec.models.linalg import spd_inverse
 from artistrec.models.params import param
+from artistrec.models.tags import tag_features
 from artistrec.models.weighting import WEIGHTINGS
 
 
@@ -42,6 +49,15 @@ class EASE(SubsetItemItemRecommender):
         2, "artists with fewer training listeners are not modelled (score 0)", ge=1
     )
     weighting: str = param("binary", "input weight of a listen count", choices=WEIGHTINGS)
+    tag_weight: float = param(
+        0.0, "weight of the artists' tag rows added to the Gram matrix as pseudo-users", ge=0
+    )
+
+    def _augment_gram(self, gram: np.ndarray, dataset: Dataset) -> np.ndarray:
+        if self.tag_weight > 0 and dataset.artist_tags.nnz:
+            t = tag_features(dataset.artist_tags, self.items_)
+            gram += np.float32(self.tag_weight) * (t @ t.T).toarray()
+        return gram
 
     def _solve(self, gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return ease_weights(gram, float(self.l2))

@@ -37,7 +37,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import linalg
 from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
@@ -45,7 +44,8 @@ from artistrec.models import set_autoencoder
 from artistrec.models.dlae import dlae_weights
 from artistrec.models.ease import ease_weights
 from artistrec.models.linalg import single_blas_thread
-from artistrec.models.sparse import csr_row_entries, prune_rows, row_stochastic
+from artistrec.models.sparse import csr_row_entries, prune_rows, row_stochastic, with_tagged
+from artistrec.models.tags import tag_embedding, tag_features
 from artistrec.models.weighting import PRIOR_EPS, weigh
 
 #: Settings of the core that the ``Hybrid`` model does not expose (the exposed ones, with their
@@ -97,55 +97,6 @@ def _transform_rows(rows: sp.csr_matrix, a: float, p: float) -> sp.csr_matrix:
         s = np.asarray(R.sum(1)).ravel()
         R = sp.diags(np.power(np.maximum(s, 1e-9), -p).astype(np.float32)) @ R
     return R.tocsr()
-
-
-def _tag_features(artist_tags: sp.csr_matrix, items: np.ndarray, idf: float) -> sp.csr_matrix:
-    """L2-normalised (optionally idf-weighted) tag rows of the modelled artists."""
-    T = sp.csr_matrix(artist_tags, dtype=np.float32)[items]
-    T.data = np.log1p(T.data)
-    if idf:
-        df = np.asarray((T > 0).sum(0)).ravel().astype(np.float32)
-        w = np.where(df > 0, np.log((1.0 + T.shape[0]) / (1.0 + df)), 0.0).astype(np.float32)
-        T = T @ sp.diags(w)
-    n = np.sqrt(np.asarray(T.multiply(T).sum(1)).ravel())
-    T = sp.diags((1.0 / np.maximum(n, 1e-9)).astype(np.float32)) @ T
-    return T.tocsr()
-
-
-def tag_embedding(
-    T: sp.csr_matrix, targets: np.ndarray, rank: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(F, E_t) with E_t @ F[i] = (best rank-``rank`` approximation of T[targets]) @ T[i].
-
-    With T[targets] = U S V^T (its SVD), E_t = U_r S_r and F = T V_r: a profile's tag row p
-    (a sum of rows of T) embeds as sum of rows of F, and E_t @ that = U_r S_r V_r^T p, exact
-    when ``rank`` reaches the rank of T[targets]. The SVD comes from the top eigenpairs of the
-    small Gram matrix T[targets] T[targets]^T (~1.5k x 1.5k on the full data: ~0.2 s).
-    """
-    Tt = sp.csr_matrix(T[targets], dtype=np.float64)
-    G = (Tt @ Tt.T).toarray()
-    n = G.shape[0]
-    r = min(rank, n)
-    w, U = linalg.eigh(G, subset_by_index=[n - r, n - 1])  # ascending
-    keep = w > 1e-10 * max(float(w.max(initial=0.0)), 1e-300)
-    w, U = w[keep], U[:, keep]
-    s = np.sqrt(w)
-    V = np.asarray(Tt.T @ (U / s))  # tags x r: V_r = T_t^T U_r S_r^-1
-    F = np.asarray(sp.csr_matrix(T, dtype=np.float64) @ V)
-    return np.ascontiguousarray(F, dtype=np.float32), np.ascontiguousarray(U * s, dtype=np.float32)
-
-
-def _with_tagged(
-    X: sp.csr_matrix, known: sp.csr_matrix, listeners: np.ndarray, cap: int
-) -> sp.csr_matrix:
-    """Binary listens plus each user's ``cap`` most listened artists they know but did not list
-    (tagged; ties by artist index)."""
-    listened = sp.csr_matrix(X > 0, dtype=np.float32)
-    extra = (sp.csr_matrix(known > 0, dtype=np.float32) - listened).tocsr()
-    extra.data = np.where(extra.data > 0, listeners[extra.indices] + 1.0, 0.0).astype(np.float32)
-    tagged = prune_rows(extra, cap)  # ranks by listeners (+1 keeps unlistened artists non-zero)
-    tagged.data[:] = 1.0
-    return listened + tagged
 
 
 def _knn(X: sp.csr_matrix, shrink: float, neighbors: int = 0) -> sp.csr_matrix:
@@ -237,14 +188,14 @@ def fit(
         D, _ = dlae_weights(Gb, float(p["dlae_dropout"]), float(p["dlae_l2"]))  # Gb unchanged
     W = _rp3(Xb, float(p["rp3_beta"]), int(p["rp3_neighbors"])) if p["known_rp3"] > 0 else None
     if artist_tags is not None and p["tag_weight"] > 0:
-        T = _tag_features(artist_tags, items, p["tag_idf"])
+        T = tag_features(artist_tags, items, bool(p["tag_idf"]))
         G += p["tag_weight"] * (T @ T.T).toarray()
     B = np.ascontiguousarray(ease_weights(G, float(p["ease_l2"]))[0], dtype=np.float32)
     del G
     U, V = _als(X, p)
     knn_input = X
     if known is not None and p["knn_tagged_cap"] > 0:
-        knn_input = _with_tagged(X, known, cnt, int(p["knn_tagged_cap"]))
+        knn_input = with_tagged(X, known, cnt, int(p["knn_tagged_cap"]))
     S = _knn(knn_input, p["knn_shrink"], int(p["knn_neighbors"]))
     pop = cnt / max(cnt.max(), 1.0)
     item_pos = np.full(n_items, -1, np.int64)
@@ -276,7 +227,7 @@ def fit(
         # artists' (>= tag_min_listeners listeners: scoring rarer ones too did not help on validation)
         targets = np.flatnonzero(cnt[items] >= p["tag_min_listeners"])  # positions among `items`
         if targets.size:
-            T_all = _tag_features(artist_tags, np.arange(n_items), p["tag_idf"])
+            T_all = tag_features(artist_tags, np.arange(n_items), bool(p["tag_idf"]))
             F, E_t = tag_embedding(T_all, items[targets], int(p["tag_rank"]))
             state["tag_emb"] = F
             state["tag_targets"] = targets.astype(np.int64)

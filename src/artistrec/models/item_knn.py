@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from artistrec.models.item_item import ItemItemRecommender
+from artistrec.data.dataset import Dataset
+from artistrec.models.item_item import SparseItemItemRecommender
 from artistrec.models.params import param
-from artistrec.models.sparse import prune_rows, zero_diagonal
-from artistrec.models.weighting import WEIGHTINGS, add_prior
+from artistrec.models.sparse import prune_rows, with_tagged, zero_diagonal
+from artistrec.models.weighting import WEIGHTINGS, add_prior, listener_counts
 
 
-class ItemKNN(ItemItemRecommender):
+class ItemKNN(SparseItemItemRecommender):
     """Item-based k-nearest-neighbours with shrunk cosine similarity.
 
     ``S_ij = x_i . x_j / (|x_i| |x_j| + shrink)`` over weighted listener vectors, diagonal removed,
@@ -27,10 +28,38 @@ class ItemKNN(ItemItemRecommender):
     """
 
     name = "item-knn"
+    _sparse_attr = "similarity_"
 
     neighbors: int = param(1000, "most similar artists kept per artist", ge=1)
     shrink: float = param(5.0, "added to the cosine's denominator (damps rare co-listens)", ge=0)
     weighting: str = param("binary", "input weight of a listen count", choices=WEIGHTINGS)
+    query_weighting: str = param(
+        "same",
+        "weight of a scored person's listens ('same': as ``weighting``; 'levels' weighs a new "
+        "person's revealed artists by their level)",
+        choices=("same", *WEIGHTINGS),
+    )
+    prune: str = param(
+        "target",
+        "whose nearest neighbours are kept: each scored artist's ('target') or each listened "
+        "artist's ('source', as the hybrid's new-user kNN)",
+        choices=("target", "source"),
+    )
+    tagged_cap: int = param(
+        0,
+        "tagged, unlisted artists counted per training user in the co-occurrences (most "
+        "listened first; HetRec lists only each user's top-50 listens)",
+        ge=0,
+    )
+
+    def _training_counts(self, dataset: Dataset) -> sp.csr_matrix:
+        if self.tagged_cap == 0:
+            return self.seen_
+        # binary by construction: the tagged artists have no count
+        return with_tagged(self.seen_, self.known_, listener_counts(self.seen_), self.tagged_cap)
+
+    def _query_weighting(self) -> str:
+        return self.weighting if self.query_weighting == "same" else self.query_weighting
 
     def _fit_weights(self, x: sp.csr_matrix) -> None:
         xc = x.tocsc()
@@ -43,14 +72,17 @@ class ItemKNN(ItemItemRecommender):
         )
         # row i of prune_rows(sim) = i's nearest neighbours; transposed, column j holds the
         # neighbours used to score j (the matrix is symmetric before pruning).
-        self.similarity_ = prune_rows(sim, int(self.neighbors)).T.tocsr()
+        pruned = prune_rows(sim, int(self.neighbors))
+        self.similarity_ = pruned.tocsr() if self.prune == "source" else pruned.T.tocsr()
 
     def _propagate(self, x: sp.csr_matrix) -> np.ndarray:
         return (x @ self.similarity_).toarray().astype(np.float32)
 
     def _similar_scores(self, artist: int, measure: str) -> np.ndarray:
-        if measure == "cosine":  # the artist's own nearest neighbours (column of S)
-            scores = self.similarity_[:, artist].toarray().ravel()
+        if measure == "cosine":  # the artist's own nearest neighbours (its row before pruning)
+            s = self.similarity_
+            own = s[artist] if self.prune == "source" else s[:, artist].T
+            scores = own.toarray().ravel()
         else:  # number of shared listeners
             b = (self.seen_ > 0).astype(np.float32)
             scores = (b[:, [artist]].T @ b).toarray().ravel()

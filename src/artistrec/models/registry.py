@@ -25,6 +25,7 @@ _REGISTRY: dict[str, str] = {
     "hybrid": "hybrid:Hybrid",
     "set-autoencoder": "set_autoencoder:SetAutoencoder",
     "two-tower": "two_tower:TwoTower",
+    "pipeline": "pipeline:Pipeline",
 }
 
 #: The model the app and the API serve; its tuned parameters are that class's defaults.

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from artistrec.models.item_item import ItemItemRecommender
+from artistrec.models.item_item import SparseItemItemRecommender
 from artistrec.models.params import param
 from artistrec.models.sparse import prune_rows, row_stochastic, zero_diagonal
 from artistrec.models.weighting import WEIGHTINGS, add_prior, listener_counts
 
 
-class RP3beta(ItemItemRecommender):
+class RP3beta(SparseItemItemRecommender):
     """Three-step random walk on the listening graph; ``beta`` discounts popularity, ``alpha`` sharpens."""
 
     name = "rp3beta"

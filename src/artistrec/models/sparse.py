@@ -52,3 +52,17 @@ def csr_row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, n
     lens = indptr[rows + 1].astype(np.int64) - starts
     flat = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
     return flat, lens
+
+
+def with_tagged(
+    X: sp.csr_matrix, known: sp.csr_matrix, listeners: np.ndarray, cap: int
+) -> sp.csr_matrix:
+    """Binary listens plus each user's ``cap`` most listened artists they know but did not list
+    (tagged; ties by artist index). HetRec lists only each user's top-50 listens, and those
+    tagged pairs are mostly listens beyond that cut."""
+    listened = sp.csr_matrix(X > 0, dtype=np.float32)
+    extra = (sp.csr_matrix(known > 0, dtype=np.float32) - listened).tocsr()
+    extra.data = np.where(extra.data > 0, listeners[extra.indices] + 1.0, 0.0).astype(np.float32)
+    tagged = prune_rows(extra, cap)  # ranks by listeners (+1 keeps unlistened artists non-zero)
+    tagged.data[:] = 1.0
+    return sp.csr_matrix(listened + tagged, dtype=np.float32)

@@ -70,6 +70,32 @@ def weigh(
     return x
 
 
+def query_weights(
+    items: np.ndarray,
+    levels: np.ndarray,
+    weighting: str,
+    length_norm: np.ndarray | None,
+    n_items: int,
+) -> np.ndarray:
+    """The values of ``weigh(ratings_row(items, levels, n_items), weighting, length_norm)`` for
+    ``items`` (levels >= 1), without building sparse matrices (the per-request path)."""
+    counts = from_levels(np.asarray(levels, dtype=np.int64)).astype(np.float32)
+    if weighting == "binary":
+        return np.ones_like(counts)
+    if weighting == "log":
+        return np.log1p(counts).astype(np.float32)
+    if weighting == "levels":
+        return to_levels(counts).astype(np.float32)
+    if weighting == "bm25":
+        if length_norm is None:
+            raise ValueError("bm25 weighting needs the training length norms")
+        idf = np.log(n_items) - np.log1p(float(counts.size))
+        w = counts * (BM25_K1 + 1.0) / (BM25_K1 * length_norm[items] + counts) * idf
+        return w.astype(np.float32)
+    check_weighting(weighting)
+    raise AssertionError("unreachable")
+
+
 def ratings_row(items: np.ndarray, levels: np.ndarray, n_items: int) -> sp.csr_matrix:
     """A 1 x n_items CSR of representative listen counts for a new person's levels 1..5."""
     counts = from_levels(np.asarray(levels, dtype=np.int64)).astype(np.float32)
