@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
 from artistrec.models.base import Recommender
+from artistrec.models.capping import capped_artists
 from artistrec.models.weighting import (
     add_prior,
     bm25_length_norm,
@@ -60,9 +61,11 @@ class ItemItemRecommender(Recommender):
 
 class SubsetItemItemRecommender(ItemItemRecommender):
     """An item-item model whose dense ``weights_`` cover only the artists ``items_`` with at least
-    ``min_listeners`` training listeners (EASE, DLAE): a dense inverse is cubic in the artists,
-    and an artist with one listener cannot teach an item-item weight anyway. Other artists score
-    0 and are ordered by the popularity tie-break.
+    ``min_listeners`` training listeners, at most the ``max_artists`` most listened of them
+    (EASE, DLAE; :mod:`artistrec.models.capping`): a dense inverse is cubic in the artists and
+    its matrices quadratic, and an artist with one listener cannot teach an item-item weight
+    anyway. Other artists score 0 and are ordered by the popularity tie-break; a new person's
+    ratings of them are ignored by the fold-in.
 
     Subclasses implement ``_solve(gram) -> (weights, precision_diag)`` on the subset's Gram
     matrix; ``precision_diag`` (the diagonal of the inverse the weights came from) turns a row
@@ -74,12 +77,14 @@ class SubsetItemItemRecommender(ItemItemRecommender):
 
     def _fit_weights(self, x: sp.csr_matrix) -> None:
         listeners = listener_counts(self.seen_)
-        self.items_ = np.flatnonzero(listeners >= self.min_listeners).astype(np.int64)
+        self.items_ = capped_artists(listeners, int(self.min_listeners), int(self.max_artists))
         xs = x[:, self.items_]
         # float32 LAPACK: ~3x faster than float64; the ridge keeps the system well conditioned
-        gram = (xs.T @ xs).toarray().astype(np.float32)
+        gram = np.asarray((xs.T @ xs).toarray(), dtype=np.float32)
+        del xs
         weights, diag = self._solve(gram)
-        self.weights_ = weights.astype(np.float32)
+        del gram
+        self.weights_ = weights.astype(np.float32, copy=False)
         self.precision_diag_ = diag.astype(np.float32)
 
     def _propagate(self, x: sp.csr_matrix) -> np.ndarray:
