@@ -113,3 +113,31 @@ def test_cap_above_the_eligible_artists_changes_nothing(name: str, wide_ds: Data
     b = artistrec.create_model(name, max_artists=10 * wide_ds.n_artists).fit(wide_ds)
     np.testing.assert_array_equal(a.items_, b.items_)
     np.testing.assert_array_equal(a.weights_, b.weights_)
+
+
+def test_topk_product_by_blocks_equals_the_whole_product() -> None:
+    """item-kNN / RP3beta compute their artist x artist matrices by blocks of rows: the same
+    matrix as pruning the whole product, whatever the block size."""
+    import scipy.sparse as sp
+
+    from artistrec.models.sparse import product_blocks, prune_rows, topk_product
+
+    rng = np.random.default_rng(3)
+    x = sp.random(300, 120, density=0.08, random_state=4, dtype=np.float32, format="csr")
+    x.data = rng.integers(1, 4, x.nnz).astype(np.float32)  # integer values: ties to break
+    xt = x.T.tocsr()
+
+    def no_diag(r: np.ndarray, c: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.where(r == c, 0.0, v / (1.0 + c))
+
+    whole = (xt @ x).tocoo()
+    expected = sp.csr_matrix(
+        (no_diag(whole.row, whole.col, whole.data), (whole.row, whole.col)), shape=whole.shape
+    )
+    expected = prune_rows(expected, 7)
+    for budget in (1, 500, 10**9):  # one row per block, a few blocks, one block
+        got = topk_product(xt, x, 7, no_diag, max_products=budget)
+        assert (got != expected).nnz == 0 and got.nnz == expected.nnz
+        np.testing.assert_array_equal(got.indptr, expected.indptr)
+    assert len(product_blocks(xt, x, 1)) == 120
+    assert len(product_blocks(xt, x, 10**9)) == 1
