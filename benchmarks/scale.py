@@ -216,6 +216,29 @@ def chart(rows: list[dict[str, str]], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def table(rows: list[dict[str, str]]) -> str:
+    """The CSV rows as the markdown table of docs/BENCHMARKS.md."""
+
+    def num(v: str, fmt: str) -> str:
+        return format(float(v), fmt) if v not in ("", None) else ""
+
+    out = [
+        "| size | model | status | fit wall s | fit CPU s | peak RSS GB | fold-in p50 / p99 ms "
+        "| known users/s |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        fold = ""
+        if r.get("foldin_p50_ms"):
+            fold = f"{num(r['foldin_p50_ms'], '.2f')} / {num(r['foldin_p99_ms'], '.2f')}"
+        out.append(
+            f"| {r['size']} | {r['model']} | {r['status']} | {num(r['fit_wall_s'], '.1f')} "
+            f"| {num(r['fit_cpu_s'], '.1f')} | {num(r['peak_rss_gb'], '.2f')} | {fold} "
+            f"| {num(r['known_users_per_s'], '.0f')} |"
+        )
+    return "\n".join(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--child":
@@ -239,7 +262,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=500, help="fold-in requests timed per model")
     ap.add_argument("--skip-done", action="store_true", help="skip pairs already in --csv")
     ap.add_argument("--save-dir", default=None, help="write each model's artifact here")
+    ap.add_argument("--table", nargs="*", default=None, help="print CSVs as a markdown table")
     args = ap.parse_args(argv)
+    if args.table is not None:
+        rows: list[dict[str, str]] = []
+        for path in args.table or [args.csv]:
+            with open(path) as f:
+                rows += list(csv.DictReader(f))
+        print(table(rows))
+        if args.chart:
+            chart(rows, Path(args.chart))
+        return 0
 
     from artistrec.models import registered_models
 
