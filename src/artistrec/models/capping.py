@@ -48,6 +48,14 @@ def max_dense_artists(
 DEFAULT_MAX_ARTISTS = max_dense_artists()
 
 
+#: The set autoencoder's caps: its softmax vocabulary and its Adam steps. One step costs about
+#: 3 x batch x factors x vocabulary multiply-adds (forward, two backward products), whatever the
+#: number of users: 384 x 256 x 5,000 x 3 = 1.5e9, so 400 steps are ~1.2e12 flops (about a
+#: minute on one core). HetRec trains ~2.7k artists for 100 steps: unchanged by either cap.
+SOFTMAX_MAX_ARTISTS = 5_000
+SOFTMAX_MAX_STEPS = 400
+
+
 def capped_artists(listeners: np.ndarray, min_listeners: int, max_artists: int) -> np.ndarray:
     """The artists a capped model covers: those with at least ``min_listeners`` listeners, at
     most ``max_artists`` of them (the most listened; ties by the lower index), as sorted int64

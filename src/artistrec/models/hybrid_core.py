@@ -42,7 +42,12 @@ from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
 from artistrec.models import set_autoencoder
-from artistrec.models.capping import DEFAULT_MAX_ARTISTS, capped_artists
+from artistrec.models.capping import (
+    DEFAULT_MAX_ARTISTS,
+    SOFTMAX_MAX_ARTISTS,
+    SOFTMAX_MAX_STEPS,
+    capped_artists,
+)
 from artistrec.models.dlae import dlae_weights
 from artistrec.models.ease import ease_weights
 from artistrec.models.linalg import single_blas_thread
@@ -61,8 +66,8 @@ FIXED_PARAMS: dict[str, float] = {
     # max_artists most listened artists, the set autoencoder's softmax at most dae_max_artists
     # and dae_max_steps Adam steps
     "max_artists": DEFAULT_MAX_ARTISTS,
-    "dae_max_artists": 10_000,
-    "dae_max_steps": 1000,  # Adam steps in total (one step's cost does not grow with users)
+    "dae_max_artists": SOFTMAX_MAX_ARTISTS,
+    "dae_max_steps": SOFTMAX_MAX_STEPS,  # Adam steps in total (a step's cost is users-blind)
     "pop_decay": 1.0,  # the new-user popularity prior's weight is new_pop / N^pop_decay
     # new users: kNN profile weight per revealed level 1..5
     "lw1": 0.5,

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
 from artistrec.models.base import Recommender
-from artistrec.models.capping import capped_artists
+from artistrec.models.capping import SOFTMAX_MAX_ARTISTS, SOFTMAX_MAX_STEPS, capped_artists
 from artistrec.models.params import param
 from artistrec.models.weighting import add_prior, listener_counts, popularity_prior, weigh
 
@@ -254,13 +254,13 @@ class SetAutoencoder(Recommender):
         5, "artists with fewer training listeners are outside the vocabulary", ge=1
     )
     max_artists: int = param(
-        10_000,
+        SOFTMAX_MAX_ARTISTS,
         "at most this many artists (the most listened) are in the vocabulary: every step's "
         "softmax costs batch x factors x vocabulary (artistrec.models.capping)",
         ge=1,
     )
     max_steps: int = param(
-        1000,
+        SOFTMAX_MAX_STEPS,
         "at most this many Adam steps in total (each costs batch x factors x vocabulary, "
         "whatever the number of users): bounds the fit's time on large data",
         ge=1,
