@@ -23,7 +23,7 @@ MODELS = {"als", "bpr", "dlae", "ease", "hybrid", "hybrid_core", "item_knn"} | {
     "seed_mf",
     "set_autoencoder",
 }
-SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item"}
+SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item", "capping"}
 
 
 def _deps(module: str, top_level_only: bool) -> set[str]:
