@@ -182,7 +182,8 @@ def _fmt(v: object) -> object:
 
 
 def chart(rows: list[dict[str, str]], path: Path) -> None:
-    """Log-log: fit wall time and peak RSS against listens, one line per model."""
+    """Log-log: fit CPU time (robust on a shared machine) and peak RSS against listens, one
+    line per model."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -194,17 +195,16 @@ def chart(rows: list[dict[str, str]], path: Path) -> None:
         pts = sorted(
             (float(r["n_listens"]), r)
             for r in rows
-            if r["model"] == m
-            and r["status"] == "ok"
-            and r.get("n_listens")
-            and r.get("fit_wall_s")
+            if r["model"] == m and r["status"] == "ok" and r.get("n_listens") and r.get("fit_cpu_s")
         )
         if not pts:
             continue
         x = [p[0] for p in pts]
-        axes[0].plot(x, [float(p[1]["fit_wall_s"]) for p in pts], marker="o", label=m)
+        axes[0].plot(x, [float(p[1]["fit_cpu_s"]) for p in pts], marker="o", label=m)
         axes[1].plot(x, [float(p[1]["peak_rss_gb"]) for p in pts], marker="o", label=m)
-    for ax, title in zip(axes, ("fit wall time (s)", "peak RSS of the process (GB)"), strict=True):
+    for ax, title in zip(
+        axes, ("fit CPU time, user + system (s)", "peak RSS of the process (GB)"), strict=True
+    ):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("user-artist listens")
