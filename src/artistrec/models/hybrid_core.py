@@ -249,7 +249,11 @@ def fit(
         Gb = G if binary else (Xb.T @ Xb).toarray()
         D, _ = dlae_weights(Gb, float(p["dlae_dropout"]), float(p["dlae_l2"]))  # Gb unchanged
     W = _rp3(Xb, float(p["rp3_beta"]), int(p["rp3_neighbors"])) if p["known_rp3"] > 0 else None
-    if artist_tags is not None and p["tag_weight"] > 0:
+    # a data set without tags (Last.fm-360K, generic logs) has an empty matrix: nothing to add,
+    # and the tag embedding's eigendecomposition of a zero Gram matrix would be wasted (360K
+    # size: minutes)
+    has_tags = artist_tags is not None and artist_tags.nnz > 0
+    if has_tags and p["tag_weight"] > 0:
         T = _tag_features(artist_tags, items, p["tag_idf"])
         G += p["tag_weight"] * (T @ T.T).toarray()
     B = np.ascontiguousarray(ease_weights(G, float(p["ease_l2"]))[0], dtype=np.float32)
@@ -284,7 +288,7 @@ def fit(
         state["rp3_data"] = W.data
         state["rp3_indices"] = W.indices.astype(np.int32)
         state["rp3_indptr"] = W.indptr.astype(np.int64)
-    if artist_tags is not None and p["new_tags"] > 0:
+    if has_tags and p["new_tags"] > 0:
         # every artist's embedded unit tag row (a profile may hold rare artists) and the scored
         # artists' (>= tag_min_listeners listeners: scoring rarer ones too did not help on validation)
         targets = np.flatnonzero(cnt[items] >= p["tag_min_listeners"])  # positions among `items`
