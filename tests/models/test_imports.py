@@ -35,7 +35,17 @@ MODELS = {"als", "bpr", "dlae", "ease", "hybrid", "hybrid_core", "item_knn"} | {
     *NEURAL,  # the neural models' parts
     "tag_profile",
 }
-SHARED = {"base", "params", "ranking", "weighting", "sparse", "linalg", "item_item", "tags"}
+SHARED = {
+    "base",
+    "params",
+    "ranking",
+    "weighting",
+    "sparse",
+    "linalg",
+    "item_item",
+    "tags",
+    "capping",
+}
 
 
 def _file(module: str) -> Path:

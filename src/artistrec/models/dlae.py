@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from artistrec.models.capping import DEFAULT_MAX_ARTISTS
 from artistrec.models.item_item import SubsetItemItemRecommender
 from artistrec.models.linalg import spd_inverse
 from artistrec.models.params import param
@@ -61,6 +62,12 @@ class DLAE(SubsetItemItemRecommender):
     l2: float = param(30.0, "L2 penalty added to the dropout-shaped one", ge=0)
     min_listeners: int = param(
         3, "artists with fewer training listeners are not modelled (score 0)", ge=1
+    )
+    max_artists: int = param(
+        DEFAULT_MAX_ARTISTS,
+        "at most this many artists (the most listened) are modelled: caps the dense n x n "
+        "matrices (default: 4 of them in 2 GiB, artistrec.models.capping)",
+        ge=1,
     )
     weighting: str = param("binary", "input weight of a listen count", choices=WEIGHTINGS)
 

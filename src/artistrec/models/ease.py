@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from artistrec.data.dataset import Dataset
+from artistrec.models.capping import DEFAULT_MAX_ARTISTS
 from artistrec.models.item_item import SubsetItemItemRecommender
 from artistrec.models.linalg import spd_inverse
 from artistrec.models.params import param
@@ -34,9 +35,9 @@ def ease_weights(gram: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray]:
     a[np.diag_indices_from(a)] += l2
     p = spd_inverse(a)
     diag = np.diag(p).copy()
-    b = p / (-diag[None, :])
-    b[np.diag_indices_from(b)] = 0.0
-    return b, diag
+    p /= -diag[None, :]  # in place: no third n x n matrix at the peak
+    p[np.diag_indices_from(p)] = 0.0
+    return p, diag
 
 
 class EASE(SubsetItemItemRecommender):
@@ -47,6 +48,12 @@ class EASE(SubsetItemItemRecommender):
     l2: float = param(150.0, "L2 penalty (ridge) on the item-item weights", gt=0)
     min_listeners: int = param(
         2, "artists with fewer training listeners are not modelled (score 0)", ge=1
+    )
+    max_artists: int = param(
+        DEFAULT_MAX_ARTISTS,
+        "at most this many artists (the most listened) are modelled: caps the dense n x n "
+        "matrices (default: 4 of them in 2 GiB, artistrec.models.capping)",
+        ge=1,
     )
     weighting: str = param("binary", "input weight of a listen count", choices=WEIGHTINGS)
     tag_weight: float = param(

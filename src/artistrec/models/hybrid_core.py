@@ -41,10 +41,21 @@ from scipy.linalg import lapack
 
 from artistrec.data.scale import REPRESENTATIVE_COUNTS
 from artistrec.models import set_autoencoder
+from artistrec.models.capping import (
+    DEFAULT_MAX_ARTISTS,
+    SOFTMAX_MAX_ARTISTS,
+    SOFTMAX_MAX_STEPS,
+    capped_artists,
+)
 from artistrec.models.dlae import dlae_weights
 from artistrec.models.ease import ease_weights
 from artistrec.models.linalg import single_blas_thread
-from artistrec.models.sparse import csr_row_entries, prune_rows, row_stochastic, with_tagged
+from artistrec.models.sparse import (
+    csr_row_entries,
+    row_stochastic,
+    topk_product,
+    with_tagged,
+)
 from artistrec.models.tags import tag_embedding, tag_features
 from artistrec.models.weighting import PRIOR_EPS, weigh
 
@@ -56,6 +67,12 @@ FIXED_PARAMS: dict[str, float] = {
     "tag_idf": 1.0,  # 1 -> idf-weight tags before L2 normalising artists
     "friend_alpha": 0.0,  # known users: weight of mean friends' profile (fed through B)
     "als_iterations": 15,
+    # size caps (artistrec.models.capping): EASE / DLAE / the tag embedding cover at most the
+    # max_artists most listened artists, the set autoencoder's softmax at most dae_max_artists
+    # and dae_max_steps Adam steps
+    "max_artists": DEFAULT_MAX_ARTISTS,
+    "dae_max_artists": SOFTMAX_MAX_ARTISTS,
+    "dae_max_steps": SOFTMAX_MAX_STEPS,  # Adam steps in total (a step's cost is users-blind)
     "pop_decay": 1.0,  # the new-user popularity prior's weight is new_pop / N^pop_decay
     # new users: kNN profile weight per revealed level 1..5
     "lw1": 0.5,
@@ -101,30 +118,31 @@ def _transform_rows(rows: sp.csr_matrix, a: float, p: float) -> sp.csr_matrix:
 
 def _knn(X: sp.csr_matrix, shrink: float, neighbors: int = 0) -> sp.csr_matrix:
     """Shrunk cosine similarity of artists' binary listener vectors (sparse, zero diagonal),
-    optionally only each artist's ``neighbors`` nearest neighbours."""
-    b = sp.csc_matrix(X > 0, dtype=np.float32)
+    optionally only each artist's ``neighbors`` nearest neighbours (by blocks of artists:
+    :func:`~artistrec.models.sparse.topk_product`)."""
+    b = sp.csr_matrix(X > 0, dtype=np.float32)
     norms = np.sqrt(np.asarray(b.sum(0), dtype=np.float64).ravel())
-    co = (b.T @ b).tocoo()
-    keep = co.row != co.col
-    r, c = co.row[keep], co.col[keep]
-    v = co.data[keep] / (norms[r] * norms[c] + shrink)
-    S = sp.csr_matrix((v.astype(np.float32), (r, c)), shape=co.shape)
-    S.sort_indices()
-    if neighbors <= 0 or np.diff(S.indptr).max(initial=0) <= neighbors:
-        return S
-    return prune_rows(S, int(neighbors))
+
+    def cosine(r: np.ndarray, c: np.ndarray, co: np.ndarray) -> np.ndarray:
+        return np.where(r == c, 0.0, co / (norms[r] * norms[c] + shrink))
+
+    k = int(neighbors) if neighbors > 0 else b.shape[1]
+    return topk_product(b.T.tocsr(), b, k, cosine)
 
 
 def _rp3(Xb: sp.csr_matrix, beta: float, neighbors: int) -> sp.csr_matrix:
     """RP3beta (Paudel et al. 2017, alpha = 1) on binary listens: the artist -> user -> artist
     transition probabilities, each column discounted by (listeners)^-beta, no diagonal, each row
-    pruned to its ``neighbors`` largest weights."""
-    walk = row_stochastic(Xb.T.tocsr()) @ row_stochastic(Xb)
+    pruned to its ``neighbors`` largest weights (by blocks of artists)."""
     deg = np.maximum(np.asarray(Xb.sum(0)).ravel(), 1.0)
-    walk = sp.csr_matrix(walk @ sp.diags(np.power(deg, -beta).astype(np.float32)), dtype=np.float32)
-    walk.setdiag(0.0)
-    walk.eliminate_zeros()
-    return prune_rows(walk, int(neighbors))
+    discount = np.power(deg, -beta).astype(np.float32)
+
+    def discounted(r: np.ndarray, c: np.ndarray, walk: np.ndarray) -> np.ndarray:
+        return np.where(r == c, np.float32(0.0), walk * discount[c])
+
+    return topk_product(
+        row_stochastic(Xb.T.tocsr()), row_stochastic(Xb), int(neighbors), discounted
+    )
 
 
 def _als_confidence(values: np.ndarray, alpha: float) -> np.ndarray:
@@ -177,7 +195,7 @@ def fit(
     X = sp.csr_matrix(interactions, dtype=np.float32)
     n_items = X.shape[1]
     cnt = np.diff(sp.csc_matrix(X > 0).indptr).astype(np.float32)
-    items = np.flatnonzero(cnt >= p["min_listeners"]).astype(np.int64)
+    items = capped_artists(cnt, int(p["min_listeners"]), int(p["max_artists"]))
     R = _transform_rows(X, p["input_log_a"], p["row_norm_p"])[:, items]
     G = (R.T @ R).toarray()
     Xb = sp.csr_matrix(X[:, items] > 0, dtype=np.float32)
@@ -187,7 +205,11 @@ def fit(
         Gb = G if binary else (Xb.T @ Xb).toarray()
         D, _ = dlae_weights(Gb, float(p["dlae_dropout"]), float(p["dlae_l2"]))  # Gb unchanged
     W = _rp3(Xb, float(p["rp3_beta"]), int(p["rp3_neighbors"])) if p["known_rp3"] > 0 else None
-    if artist_tags is not None and p["tag_weight"] > 0:
+    # a data set without tags (Last.fm-360K, generic logs) has an empty matrix: nothing to add,
+    # and the tag embedding's eigendecomposition of a zero Gram matrix would be wasted (360K
+    # size: minutes)
+    has_tags = artist_tags is not None and artist_tags.nnz > 0
+    if has_tags and p["tag_weight"] > 0:
         T = tag_features(artist_tags, items, bool(p["tag_idf"]))
         G += p["tag_weight"] * (T @ T.T).toarray()
     B = np.ascontiguousarray(ease_weights(G, float(p["ease_l2"]))[0], dtype=np.float32)
@@ -222,7 +244,7 @@ def fit(
         state["rp3_data"] = W.data
         state["rp3_indices"] = W.indices.astype(np.int32)
         state["rp3_indptr"] = W.indptr.astype(np.int64)
-    if artist_tags is not None and p["new_tags"] > 0:
+    if has_tags and p["new_tags"] > 0:
         # every artist's embedded unit tag row (a profile may hold rare artists) and the scored
         # artists' (>= tag_min_listeners listeners: scoring rarer ones too did not help on validation)
         targets = np.flatnonzero(cnt[items] >= p["tag_min_listeners"])  # positions among `items`
@@ -236,7 +258,9 @@ def fit(
         # the network's input weight of an artist is the kNN profile weight of its level
         lw = state["level_weights"]
         # positions among `items`
-        dae_targets = np.flatnonzero(cnt[items] >= p["dae_min_listeners"])
+        dae_targets = capped_artists(
+            cnt[items], int(p["dae_min_listeners"]), int(p["dae_max_artists"])
+        )
         Xd = weigh(X[:, items[dae_targets]], "levels")
         Xd.data = lw[Xd.data.astype(np.int64)]
         dae_row = np.full(n_items, -1, np.int32)
@@ -247,6 +271,7 @@ def fit(
             iterations=int(p["dae_iterations"]),
             learning_rate=float(p["dae_learning_rate"]),
             batch_size=int(p["dae_batch_size"]),
+            max_steps=int(p["dae_max_steps"]),
         )
         state.update({f"dae_{k}": v for k, v in net.items()})
         state["dae_targets"] = dae_targets.astype(np.int64)

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
 from artistrec.models.base import Recommender
+from artistrec.models.capping import capped_artists
 from artistrec.models.sparse import csr_row_entries
 from artistrec.models.weighting import (
     add_prior,
@@ -90,9 +91,11 @@ class SparseItemItemRecommender(ItemItemRecommender):
 
 class SubsetItemItemRecommender(ItemItemRecommender):
     """An item-item model whose dense ``weights_`` cover only the artists ``items_`` with at least
-    ``min_listeners`` training listeners (EASE, DLAE): a dense inverse is cubic in the artists,
-    and an artist with one listener cannot teach an item-item weight anyway. Other artists score
-    0 and are ordered by the popularity tie-break.
+    ``min_listeners`` training listeners, at most the ``max_artists`` most listened of them
+    (EASE, DLAE; :mod:`artistrec.models.capping`): a dense inverse is cubic in the artists and
+    its matrices quadratic, and an artist with one listener cannot teach an item-item weight
+    anyway. Other artists score 0 and are ordered by the popularity tie-break; a new person's
+    ratings of them are ignored by the fold-in.
 
     Subclasses implement ``_solve(gram) -> (weights, precision_diag)`` on the subset's Gram
     matrix; ``precision_diag`` (the diagonal of the inverse the weights came from) turns a row
@@ -111,14 +114,17 @@ class SubsetItemItemRecommender(ItemItemRecommender):
         self.length_norm_ = bm25_length_norm(self.seen_)
         x = weigh(self.seen_, self.weighting, self.length_norm_)
         listeners = listener_counts(self.seen_)
-        self.items_ = np.flatnonzero(listeners >= self.min_listeners).astype(np.int64)
+        self.items_ = capped_artists(listeners, int(self.min_listeners), int(self.max_artists))
         xs = x[:, self.items_]
         # float32 LAPACK: ~3x faster than float64; the ridge keeps the system well conditioned
-        gram = self._augment_gram((xs.T @ xs).toarray().astype(np.float32), dataset)
+        gram = self._augment_gram(np.asarray((xs.T @ xs).toarray(), dtype=np.float32), dataset)
+        del xs
         weights, diag = self._solve(gram)
-        # C order: scipy's sparse @ dense copies a Fortran-ordered matrix on every call
-        # (~85 MB for EASE's 4.6k x 4.6k weights: seconds per request on a loaded machine)
+        del gram
+        # C order: a fold-in gathers the rated artists' rows; with LAPACK's Fortran order scipy
+        # copied the whole matrix per request (~0.5-1.6 s for EASE on HetRec's 1x size)
         self.weights_ = np.ascontiguousarray(weights, dtype=np.float32)
+        del weights
         self.precision_diag_ = diag.astype(np.float32)
 
     def _propagate(self, x: sp.csr_matrix) -> np.ndarray:

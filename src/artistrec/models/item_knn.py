@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from artistrec.data.dataset import Dataset
 from artistrec.models.item_item import SparseItemItemRecommender
 from artistrec.models.params import param
-from artistrec.models.sparse import prune_rows, with_tagged, zero_diagonal
+from artistrec.models.sparse import topk_product, with_tagged
 from artistrec.models.weighting import WEIGHTINGS, add_prior, listener_counts
 
 
@@ -64,15 +64,17 @@ class ItemKNN(SparseItemItemRecommender):
     def _fit_weights(self, x: sp.csr_matrix) -> None:
         xc = x.tocsc()
         norms = np.sqrt(np.asarray(xc.multiply(xc).sum(axis=0), dtype=np.float64).ravel())
-        co = zero_diagonal(xc.T @ xc).tocoo()
-        denom = norms[co.row] * norms[co.col] + float(self.shrink)
-        sim = sp.csr_matrix(
-            ((co.data / np.maximum(denom, 1e-12)).astype(np.float32), (co.row, co.col)),
-            shape=co.shape,
-        )
-        # row i of prune_rows(sim) = i's nearest neighbours; transposed, column j holds the
+        del xc
+        shrink = float(self.shrink)
+
+        def cosine(rows: np.ndarray, cols: np.ndarray, co: np.ndarray) -> np.ndarray:
+            sim = co / np.maximum(norms[rows] * norms[cols] + shrink, 1e-12)
+            return np.where(rows == cols, 0.0, sim)  # no diagonal
+
+        # row i = i's nearest neighbours, computed by blocks of artists (the full co-occurrence
+        # matrix would not fit at Last.fm-360K's size); transposed, column j holds the
         # neighbours used to score j (the matrix is symmetric before pruning).
-        pruned = prune_rows(sim, int(self.neighbors))
+        pruned = topk_product(x.T.tocsr(), x, int(self.neighbors), cosine)
         self.similarity_ = pruned.tocsr() if self.prune == "source" else pruned.T.tocsr()
 
     def _propagate(self, x: sp.csr_matrix) -> np.ndarray:

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from artistrec.models.item_item import SparseItemItemRecommender
 from artistrec.models.params import param
-from artistrec.models.sparse import prune_rows, row_stochastic, zero_diagonal
+from artistrec.models.sparse import row_stochastic, topk_product
 from artistrec.models.weighting import WEIGHTINGS, add_prior, listener_counts
 
 
@@ -37,11 +37,14 @@ class RP3beta(SparseItemItemRecommender):
     def _fit_weights(self, x: sp.csr_matrix) -> None:
         p_ui = row_stochastic(x).power(float(self.alpha))
         p_iu = row_stochastic(x.T.tocsr()).power(float(self.alpha))
-        walk = zero_diagonal(p_iu @ p_ui)
         degree = np.maximum(listener_counts(self.seen_), 1.0)
         discount = np.power(degree, -float(self.beta)).astype(np.float32)
-        walk = sp.csr_matrix(walk @ sp.diags(discount), dtype=np.float32)
-        self.weights_ = prune_rows(walk, int(self.neighbors))
+
+        def discounted(rows: np.ndarray, cols: np.ndarray, walk: np.ndarray) -> np.ndarray:
+            return np.where(rows == cols, np.float32(0.0), walk * discount[cols])
+
+        # by blocks of artists: the whole walk matrix would not fit at Last.fm-360K's size
+        self.weights_ = topk_product(p_iu, p_ui, int(self.neighbors), discounted)
 
     def _propagate(self, x: sp.csr_matrix) -> np.ndarray:
         return (x @ self.weights_).toarray().astype(np.float32)

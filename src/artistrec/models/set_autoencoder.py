@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from artistrec.data.dataset import Dataset
 from artistrec.models.base import Recommender
+from artistrec.models.capping import SOFTMAX_MAX_ARTISTS, SOFTMAX_MAX_STEPS, capped_artists
 from artistrec.models.params import param
 from artistrec.models.weighting import add_prior, listener_counts, popularity_prior, weigh
 
@@ -84,6 +85,7 @@ def fit(
     n_max: int = 10,
     random_state: int = 0,
     callback: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+    max_steps: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Train the network on ``X`` (users x artists CSR, data = input weight > 0 per listened
     artist). Users with fewer than two artists have nothing to predict and are skipped.
@@ -91,7 +93,9 @@ def fit(
     ``factors`` is the width of the hidden layer; ``iterations`` the passes (epochs) over the
     users. Returns {"E": (artists, factors) input embeddings, "b1": (factors,), "W2": (factors,
     artists) output weights, "b2": (artists,)}, all float32. ``callback(epoch, params)``
-    (optional) sees the parameters after every epoch.
+    (optional) sees the parameters after every epoch. ``max_steps`` (optional) stops training
+    after that many Adam steps in total, even mid-epoch: the cost of a step does not depend on
+    the number of users, so this bounds the fit's time on large data sets.
     """
     X = sp.csr_matrix(X, dtype=np.float32)
     n_items = X.shape[1]
@@ -107,8 +111,12 @@ def fit(
     users = np.flatnonzero(np.diff(X.indptr) >= 2)
     t = 0
     for epoch in range(iterations):
+        if max_steps is not None and t >= max_steps:
+            break
         perm = rng.permutation(users)
         for s in range(0, perm.size, batch_size):
+            if max_steps is not None and t >= max_steps:
+                break
             inputs, targets = sample_reveal(X[perm[s : s + batch_size]], rng, n_min, n_max)
             grads, rows = gradients(params, inputs, targets)
             t += 1
@@ -226,8 +234,9 @@ def scores_batch(params: dict[str, np.ndarray], inputs: sp.csr_matrix) -> np.nda
 class SetAutoencoder(Recommender):
     """The set autoencoder as a model of its own (the default ``hybrid`` blends it in for new
     users). Inputs are listen levels 1..5 (unit-normalised per person); artists with fewer than
-    ``min_listeners`` training listeners are outside its vocabulary and only carry the
-    popularity tie-break. Known users are scored from their whole profile; similar artists are
+    ``min_listeners`` training listeners, and all but the ``max_artists`` most listened, are
+    outside its vocabulary and only carry the popularity tie-break (a new person's ratings of
+    them are ignored). Known users are scored from their whole profile; similar artists are
     the nearest output embeddings (columns of ``W2``).
     """
 
@@ -244,11 +253,25 @@ class SetAutoencoder(Recommender):
     min_listeners: int = param(
         5, "artists with fewer training listeners are outside the vocabulary", ge=1
     )
+    max_artists: int = param(
+        SOFTMAX_MAX_ARTISTS,
+        "at most this many artists (the most listened) are in the vocabulary: every step's "
+        "softmax costs batch x factors x vocabulary (artistrec.models.capping)",
+        ge=1,
+    )
+    max_steps: int = param(
+        SOFTMAX_MAX_STEPS,
+        "at most this many Adam steps in total (each costs batch x factors x vocabulary, "
+        "whatever the number of users): bounds the fit's time on large data",
+        ge=1,
+    )
     random_state: int = param(0, "seed of the initialisation and the reveal draws", ge=0)
 
     def _fit(self, dataset: Dataset) -> None:
         self.prior_ = popularity_prior(self.seen_)
-        self.items_ = np.flatnonzero(listener_counts(self.seen_) >= self.min_listeners)
+        self.items_ = capped_artists(
+            listener_counts(self.seen_), int(self.min_listeners), int(self.max_artists)
+        )
         self.params_ = fit(
             weigh(self.seen_[:, self.items_], "levels"),
             factors=int(self.factors),
@@ -256,6 +279,7 @@ class SetAutoencoder(Recommender):
             learning_rate=float(self.learning_rate),
             batch_size=int(self.batch_size),
             random_state=int(self.random_state),
+            max_steps=int(self.max_steps),
         )
         self._index()
 
