@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 import artistrec
 from artistrec.data import Dataset
+from artistrec.models import hybrid_core
 from artistrec.models.als import ALS
 from artistrec.models.dlae import DLAE
 from artistrec.models.ease import EASE
@@ -162,6 +163,23 @@ def _knn_reference(ds: Dataset, shrink: float, neighbors: int, cap: int) -> np.n
             order = np.lexsort((np.arange(row.size), -row))
             row[order[neighbors:]] = 0.0
     return sim
+
+
+@pytest.mark.parametrize("params", [{}, {"friend_direct": 0.0}])
+def test_known_users_precomputed_inputs_give_the_per_request_scores(
+    variants, synthetic_ds: Dataset, params: dict
+) -> None:
+    """The profiles derived once per model (known_user_inputs) change no score: the numbers of
+    profiling the users and their friends on every request (identical on the real data)."""
+    model = variants(**params)
+    users = np.arange(model.n_users)
+    direct = hybrid_core.score_users(
+        model.state_, model.seen_[users], model.friends_[users], model.seen_, users
+    )
+    # equal up to float32 summation order (sparse products over other row sets)
+    np.testing.assert_allclose(model.score_users(users), direct, rtol=1e-5, atol=1e-6)
+    one = np.array([5])
+    np.testing.assert_allclose(model.score_users(one), direct[5:6], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(("neighbors", "cap"), [(500, 20), (5, 0), (0, 3)])

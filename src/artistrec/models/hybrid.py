@@ -142,11 +142,17 @@ class Hybrid(Recommender):
         )
         self.friends_ = sp.csr_matrix(dataset.friends, dtype=np.float32)
         self.artist_tags_ = sp.csr_matrix(dataset.artist_tags, dtype=np.float32)
+        self.__dict__.pop("_known_inputs", None)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return core.score_users(
-            self.state_, self.seen_[users], self.friends_[users], self.seen_, users=users
-        )
+        # every known user's profile and friends' mean profile, derived once per fitted or
+        # loaded model (profiling per request cost ~6-10 ms of scipy overhead)
+        known = self.__dict__.get("_known_inputs")
+        if known is None:
+            known = self._known_inputs = core.known_user_inputs(
+                self.state_, self.seen_, self.friends_
+            )
+        return core.score_users(self.state_, self.seen_[users], None, None, users, known)
 
     def _score_new_user(self, items: np.ndarray, levels: np.ndarray) -> np.ndarray:
         return core.score_new_user(self.state_, items, levels)
@@ -189,3 +195,4 @@ class Hybrid(Recommender):
             raise KeyError(f"hybrid state lacks {missing}")
         self.friends_ = sp.csr_matrix(state["friends"], dtype=np.float32)
         self.artist_tags_ = sp.csr_matrix(state["artist_tags"], dtype=np.float32)
+        self.__dict__.pop("_known_inputs", None)
