@@ -1,9 +1,13 @@
-"""The ``pipeline`` model: registered parts as stage 1, the blend or a LightGBM ranker as stage 2.
+"""The ``pipeline`` model: registered parts as stage 1, the blend, a LightGBM or an MLP ranker as
+stage 2.
 
 The contract suite (test_contract.py) covers the default pipeline like every registered model;
 here: the blend is what its docstring says (computed from the standalone parts), the ranker's
 training data is leak-free, fixed seeds give identical artifacts, different people get different
-lists, save/load keeps the ranker's scores, and fitting the real data stays within budget.
+lists, save/load keeps the ranker's scores, and fitting the real data stays within budget. For
+``ranker="mlp"`` (skipped without PyTorch): new-user lists, re-ordering only the blend's
+candidates, save/load, fixed seeds, its RMSE target (the per-user min-max listen weight) and the
+error without PyTorch.
 """
 
 from __future__ import annotations
