@@ -1,9 +1,13 @@
-"""The ``pipeline`` model: registered parts as stage 1, the blend or a LightGBM ranker as stage 2.
+"""The ``pipeline`` model: registered parts as stage 1, the blend, a LightGBM or an MLP ranker as
+stage 2.
 
 The contract suite (test_contract.py) covers the default pipeline like every registered model;
 here: the blend is what its docstring says (computed from the standalone parts), the ranker's
 training data is leak-free, fixed seeds give identical artifacts, different people get different
-lists, save/load keeps the ranker's scores, and fitting the real data stays within budget.
+lists, save/load keeps the ranker's scores, and fitting the real data stays within budget. For
+``ranker="mlp"`` (skipped without PyTorch): new-user lists, re-ordering only the blend's
+candidates, save/load, fixed seeds, its RMSE target (the per-user min-max listen weight) and the
+error without PyTorch.
 """
 
 from __future__ import annotations
@@ -200,3 +204,121 @@ def test_time_features_come_from_the_tag_dates(blend: Pipeline, clustered_ds: Da
     off = Pipeline(dae_iterations=3, ranker_time_features=False)
     off.__dict__.update({k: v for k, v in blend.__dict__.items() if k.endswith("_")})
     assert np.all(rankers.item_features(off, clustered_ds)[:, cols] == 0.0)
+
+
+# ----------------------------------------------------------------------------- the MLP ranker
+#: the original's ranking model as stage 2, small and quick for the synthetic data
+SMALL_MLP = {
+    "ranker": "mlp",
+    "ranker_iterations": 8,
+    "dae_iterations": 3,
+    "candidates": 30,
+}
+
+
+@pytest.fixture(scope="module")
+def mlp_ranked(clustered_ds: Dataset) -> Pipeline:
+    pytest.importorskip("torch", reason="ranker='mlp' trains with PyTorch (the `neural` extra)")
+    return Pipeline(**SMALL_MLP).fit(clustered_ds)
+
+
+def test_mlp_ranker_fits_and_recommends_new_users(
+    mlp_ranked: Pipeline, clustered_ds: Dataset
+) -> None:
+    from artistrec.models.neural.ranker import MLPRanker
+
+    assert isinstance(mlp_ranked.ranker_, rankers.MLPStage2)
+    assert isinstance(mlp_ranked.ranker_.net_, MLPRanker)
+    assert mlp_ranked.ranker_.net_.objective == "rmse"
+    assert artistrec.create_model("pipeline", ranker="mlp").ranker == "mlp"
+    ratings = _ratings(clustered_ds, 2, 5)
+    items, scores = mlp_ranked.recommend_new_user(ratings, k=10)
+    assert items.size == 10 and np.all(np.isfinite(scores))
+    assert not set(items.tolist()) & set(ratings)
+    assert np.all(np.diff(scores) <= 0)
+    # two new users from different taste clusters get different lists
+    other = mlp_ranked.recommend_new_user(_ratings(clustered_ds, 1, 5), k=10)[0]
+    assert set(items.tolist()) != set(other.tolist())
+
+
+def test_mlp_ranker_only_reorders_the_blends_candidates(
+    mlp_ranked: Pipeline, clustered_ds: Dataset
+) -> None:
+    ratings = _ratings(clustered_ds, 0, 5)
+    items = np.array(list(ratings), np.int64)
+    levels = np.array(list(ratings.values()), np.int64)
+    parts = mlp_ranked.new_user_parts(items, levels)
+    blend = mlp_ranked.blend_new_user(parts, items.size)
+    cand = rankers.candidates(blend, items, mlp_ranked.candidates)
+    top, top_scores = mlp_ranked.recommend_new_user(ratings, k=mlp_ranked.candidates)
+    assert set(top.tolist()) == set(cand.tolist())  # the same artists, re-ordered
+    # ordered by the network's numpy output (not blend + output: the blend is a feature)
+    x = rankers.features(mlp_ranked, items, levels, parts, blend, cand)
+    expect = mlp_ranked.ranker_.net_.predict(x)
+    np.testing.assert_allclose(np.sort(top_scores)[::-1], np.sort(expect)[::-1], rtol=1e-6)
+    # below the candidates, every other artist in blend order
+    full = mlp_ranked.score_new_user(ratings)
+    rest = np.setdiff1d(np.arange(full.size), np.concatenate([cand, items]))
+    assert full[rest].max() < full[cand].min()
+    by_blend = np.argsort(-blend[rest], kind="stable")
+    assert np.all(np.diff(full[rest][by_blend]) <= 0)  # (float32 shift may merge tiny gaps)
+
+
+def test_mlp_rmse_target_is_the_per_user_minmax_listen_weight(
+    mlp_ranked: Pipeline, clustered_ds: Dataset
+) -> None:
+    data = rankers.training_data(mlp_ranked, clustered_ds)
+    y = rankers.targets(mlp_ranked, data)
+    x = clustered_ds.interactions
+    listened = np.asarray(x[data.users, data.artists]).ravel()
+    pos = data.labels > 0
+    np.testing.assert_array_equal(data.weights[pos], listened[pos])  # the real listen counts
+    assert np.all(data.weights[~pos] == 0) and np.all(y[~pos] == 0)
+    assert y.min() == 0.0 and y.max() == 1.0 and np.unique(y[pos]).size > 2
+    starts = np.concatenate([[0], np.cumsum(data.groups)[:-1]])
+    q = int(np.flatnonzero(np.add.reduceat(data.labels, starts) > 0)[0])
+    rows = slice(starts[q], starts[q] + data.groups[q])
+    np.testing.assert_allclose(y[rows], data.weights[rows] / data.weights[rows].max(), rtol=1e-6)
+    listwise = Pipeline(**{**SMALL_MLP, "ranker_objective": "listnet"})
+    np.testing.assert_array_equal(rankers.targets(listwise, data), data.labels)
+
+
+def test_mlp_ranker_save_load_gives_identical_scores(mlp_ranked: Pipeline, tmp_path: Path) -> None:
+    path = mlp_ranked.save(tmp_path / "mlp")
+    loaded = artistrec.load_model(path)
+    assert isinstance(loaded.ranker_, rankers.MLPStage2)
+    np.testing.assert_array_equal(
+        loaded.score_new_user(RATINGS), mlp_ranked.score_new_user(RATINGS)
+    )
+    np.testing.assert_array_equal(
+        loaded.score_users(np.arange(3)), mlp_ranked.score_users(np.arange(3))
+    )
+
+
+def test_mlp_ranker_fixed_seed_gives_identical_artifacts(
+    mlp_ranked: Pipeline, clustered_ds: Dataset, tmp_path: Path
+) -> None:
+    a = mlp_ranked.save(tmp_path / "a")
+    b = Pipeline(**SMALL_MLP).fit(clustered_ds).save(tmp_path / "b")
+    meta_a, state_a = load_artifact(a)
+    meta_b, state_b = load_artifact(b)
+    assert meta_a["params"] == meta_b["params"]
+    assert state_a.keys() == state_b.keys()
+    assert any(".ranker.layer." in k for k in state_a)  # the network is in the npz
+    for key in state_a:
+        va, vb = state_a[key], state_b[key]
+        if sp.issparse(va):
+            va, vb = va.toarray(), vb.toarray()
+        np.testing.assert_array_equal(np.asarray(va), np.asarray(vb), err_msg=key)
+
+
+def test_mlp_ranker_without_torch_fails_clearly_before_fitting(
+    clustered_ds: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    model = Pipeline(**SMALL_MLP)
+    with pytest.raises(ImportError, match=r"ranker='mlp'.*PyTorch.*neural"):
+        model.fit(clustered_ds)
+    assert not hasattr(model, "parts_")  # failed before the stage-1 fits

@@ -20,7 +20,11 @@ the artists the person does not know, weighted and summed (known users: EASE + f
 ALS, then RP3beta on top, as the ``hybrid`` did). ``ranker="lightgbm"``: for new users, a
 LightGBM lambdarank model (:mod:`artistrec.models.rankers`) re-orders the blend's top
 ``candidates`` artists from each part's score and rank, popularity, tag and tag-date features,
-starting from the blend score; it is trained leak-free (:func:`~artistrec.models.rankers.
+starting from the blend score; ``ranker="mlp"``: the original project's ranking model instead, an
+MLP (:class:`~artistrec.models.neural.ranker.MLPRanker`, trained with PyTorch, served with
+numpy) over the same rows and features, predicting the per-user min-max-normalised listen
+weight with RMSE (``ranker_objective="rmse"``, as the original) or ranking them listwise
+(``"listnet"``) or pairwise (``"ranknet"``). Either ranker is trained leak-free (:func:`~artistrec.models.rankers.
 training_data`: stage 1 refitted without each of ``ranker_groups`` user groups scores that
 group's pseudo-new users). Known users are served the blend (the ranker lost there on
 validation). The measurements behind every weight are in docs/BENCHMARKS.md.
@@ -41,7 +45,10 @@ from artistrec.models.tag_profile import TagProfile
 from artistrec.models.weighting import PRIOR_EPS, listener_counts
 
 #: stage-2 choices
-RANKERS = ("none", "lightgbm")
+RANKERS = ("none", "lightgbm", "mlp")
+
+#: losses of the ``mlp`` ranker (:class:`~artistrec.models.neural.ranker.MLPRanker`)
+MLP_OBJECTIVES = ("rmse", "listnet", "ranknet")
 
 
 def part_class(name: str) -> type[Recommender]:
@@ -62,7 +69,7 @@ def max_scale(s: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
 
 
 class Pipeline(Recommender):
-    """Registered models as stage-1 scorers; a fixed blend or a LightGBM ranker as stage 2.
+    """Registered models as stage-1 scorers; a fixed blend, a LightGBM or an MLP ranker as stage 2.
 
     Parameters: ``Pipeline.param_table()`` (the names of the ``hybrid`` they reproduce).
     """
@@ -134,6 +141,14 @@ class Pipeline(Recommender):
     ranker_trees: int = param(150, "ranker: boosting rounds", ge=1)
     ranker_leaves: int = param(15, "ranker: leaves per tree", ge=2)
     ranker_learning_rate: float = param(0.05, "ranker: shrinkage of each tree", gt=0)
+    ranker_objective: str = param(
+        "rmse",
+        "ranker='mlp': its loss (rmse on the min-max-normalised listen weight, or listwise/pairwise)",
+        choices=MLP_OBJECTIVES,
+    )
+    ranker_iterations: int = param(
+        100, "ranker='mlp': most passes over the training users (early-stopped)", ge=1
+    )
     ranker_time_features: bool = param(
         True, "ranker: use the artists' tag-date features (when and how recently tagged)"
     )
@@ -204,6 +219,10 @@ class Pipeline(Recommender):
 
     # --------------------------------------------------------------------------- fitting
     def _fit(self, dataset: Dataset) -> None:
+        if self.ranker == "mlp":  # a clear error before the stage-1 fits, not after them
+            from artistrec.models.neural import require_torch
+
+            require_torch("pipeline(ranker='mlp')")
         self.parts_ = {
             name: part_class(name)(**params).fit(dataset)
             for name, params in self.part_specs().items()

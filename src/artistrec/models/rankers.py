@@ -7,6 +7,12 @@ their leak-free training data.
   implementing the same four methods and adding itself to :data:`RANKERS`. The trained model is
   LightGBM's own text format (``model_to_string``), stored as bytes in the npz artifact; serving
   evaluates the trees with numpy (:class:`TreeEnsemble`), vectorised over candidates and trees.
+- :class:`MLPStage2`: the original project's ranking model, an MLP
+  (:class:`~artistrec.models.neural.ranker.MLPRanker`, trained with PyTorch, served with numpy)
+  over the same rows and features. With the ``rmse`` objective (the original's) its target is the
+  per-user min-max-normalised listen weight of each candidate (0 for the candidates the user does
+  not listen to, :func:`targets`); the listwise/pairwise objectives learn the 0/1 labels. Its
+  output replaces the blend score rather than adding to it (``adds_to_init``).
 - :func:`features`: one row per (new user, candidate), vectorised for one request; the same
   function builds the training rows and the serving rows.
 - :func:`training_data`: pseudo-new users. The training users with >= 13 artists are split into
@@ -184,7 +190,9 @@ def rerank(
     output), every other artist kept in blend order below them."""
     cand = candidates(blend, items, int(model.candidates))
     x = features(model, items, levels, parts, blend, cand)
-    s = blend[cand] + model.ranker_.predict(x).astype(np.float32)
+    s = model.ranker_.predict(x).astype(np.float32)
+    if model.ranker_.adds_to_init:
+        s = s + blend[cand]
     out = blend - np.float32(float(blend.max()) - float(s.min()) + 1.0)
     out[cand] = s
     return out
@@ -194,7 +202,8 @@ def rerank(
 @dataclass
 class TrainingData:
     """Rows of the ranker's training set: ``features`` (n, d), ``labels`` (n,), ``groups`` (rows
-    per pseudo-new user, in order), ``init_score`` (the blend), and for checking leakage the
+    per pseudo-new user, in order), ``init_score`` (the blend), ``weights`` (the user's listen
+    count of each candidate: 0 unless a label), and for checking leakage the
     ``users`` / ``artists`` of each row, the ``group`` of each row and the stage-1 model that
     scored each group (``stage1[g]``)."""
 
@@ -202,6 +211,7 @@ class TrainingData:
     labels: np.ndarray
     groups: np.ndarray
     init_score: np.ndarray
+    weights: np.ndarray
     users: np.ndarray
     artists: np.ndarray
     group: np.ndarray
@@ -225,6 +235,7 @@ def training_data(model: Pipeline, dataset: Dataset) -> TrainingData:
     k = int(model.ranker_groups)
     params = {**model.get_params(), "ranker": "none"}
     feats, labels, sizes, init, users, artists, group, stage1 = [], [], [], [], [], [], [], []
+    weights = []
     for g, members in enumerate(np.array_split(eligible, k)):
         keep = np.ones(x.shape[0], dtype=bool)
         keep[members] = False
@@ -235,7 +246,8 @@ def training_data(model: Pipeline, dataset: Dataset) -> TrainingData:
         stage1.append(sub)
         for u in members:  # one request per pseudo-new user, exactly as served
             arts = x.indices[x.indptr[u] : x.indptr[u + 1]].astype(np.int64)
-            lev = to_levels(x.data[x.indptr[u] : x.indptr[u + 1]]).astype(np.int64)
+            counts = x.data[x.indptr[u] : x.indptr[u + 1]]
+            lev = to_levels(counts).astype(np.int64)
             n = int(rng.integers(REVEAL_RANGE[0], REVEAL_RANGE[1] + 1))
             pick = rng.permutation(arts.size)
             rev, rest = pick[:n], pick[n:]
@@ -243,7 +255,12 @@ def training_data(model: Pipeline, dataset: Dataset) -> TrainingData:
             parts = sub.new_user_parts(items, levels)
             blend = sub.blend_new_user(parts, items.size)
             cand = candidates(blend, items, int(model.candidates))
-            y = np.isin(cand, arts[rest]).astype(np.float32)
+            held, held_w = arts[rest], counts[rest]
+            y = np.isin(cand, held).astype(np.float32)
+            order = np.argsort(held)
+            at = np.minimum(np.searchsorted(held[order], cand), held.size - 1)
+            w = np.where(held[order][at] == cand, held_w[order][at], 0.0)
+            weights.append(w.astype(np.float32))
             feats.append(features(sub, items, levels, parts, blend, cand))
             labels.append(y)
             sizes.append(cand.size)
@@ -256,6 +273,7 @@ def training_data(model: Pipeline, dataset: Dataset) -> TrainingData:
         labels=np.concatenate(labels),
         groups=np.asarray(sizes, np.int64),
         init_score=np.concatenate(init),
+        weights=np.concatenate(weights),
         users=np.concatenate(users),
         artists=np.concatenate(artists),
         group=np.concatenate(group),
@@ -263,16 +281,38 @@ def training_data(model: Pipeline, dataset: Dataset) -> TrainingData:
     )
 
 
-def train(model: Pipeline, dataset: Dataset) -> Any:
-    """The ranker ``model.ranker`` trained on :func:`training_data`."""
-    data = training_data(model, dataset)
-    ranker = RANKERS[model.ranker](
+def targets(model: Pipeline, data: TrainingData) -> np.ndarray:
+    """What the ranker ``model.ranker`` learns per row: the 0/1 labels, or for the MLP with the
+    ``rmse`` objective (the original's ranking model) the per-user min-max-normalised listen
+    weight of each candidate (unlistened candidates 0, the user's most listened candidate 1)."""
+    if model.ranker == "mlp" and model.ranker_objective == "rmse":
+        from artistrec.models.neural.ranker import minmax_per_group
+
+        return minmax_per_group(data.weights, data.groups)
+    return data.labels
+
+
+def make_ranker(model: Pipeline) -> Any:
+    """An unfitted ranker ``model.ranker`` with the pipeline's ranker parameters."""
+    if model.ranker == "mlp":
+        return MLPStage2(
+            objective=str(model.ranker_objective),
+            iterations=int(model.ranker_iterations),
+            random_state=int(model.random_state),
+        )
+    return RANKERS[model.ranker](
         n_estimators=int(model.ranker_trees),
         num_leaves=int(model.ranker_leaves),
         learning_rate=float(model.ranker_learning_rate),
         random_state=int(model.random_state),
     )
-    return ranker.fit(data.features, data.labels, data.groups, data.init_score)
+
+
+def train(model: Pipeline, dataset: Dataset) -> Any:
+    """The ranker ``model.ranker`` trained on :func:`training_data`."""
+    data = training_data(model, dataset)
+    ranker = make_ranker(model)
+    return ranker.fit(data.features, targets(model, data), data.groups, data.init_score)
 
 
 # ----------------------------------------------------------------------------------- rankers
@@ -342,6 +382,8 @@ class LightGBMRanker:
     """LightGBM lambdarank (deterministic: fixed seed, 2 threads, ``deterministic=True``)."""
 
     kind: ClassVar[str] = "lightgbm"
+    #: its output is added to the blend score (the boosting started from it)
+    adds_to_init: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -415,8 +457,57 @@ class LightGBMRanker:
         return out
 
 
+class MLPStage2:
+    """:class:`~artistrec.models.neural.ranker.MLPRanker` behind the stage-2 interface
+    (``fit(features, labels, groups, init_score)`` / ``predict`` / ``to_arrays``). Training needs
+    PyTorch (the ``neural`` extra); a fitted one is numpy arrays and numpy code only. The blend
+    score is one of its features, so ``init_score`` is not used and its output is the score."""
+
+    kind: ClassVar[str] = "mlp"
+    adds_to_init: ClassVar[bool] = False
+
+    def __init__(
+        self, objective: str = "rmse", iterations: int = 100, random_state: int = 0
+    ) -> None:
+        self.objective = objective
+        self.iterations = iterations
+        self.random_state = random_state
+
+    def fit(
+        self,
+        features: np.ndarray,
+        labels: np.ndarray,
+        groups: np.ndarray,
+        init_score: np.ndarray | None = None,
+    ) -> MLPStage2:
+        from artistrec.models.neural.ranker import MLPRanker
+
+        self.net_ = MLPRanker(
+            objective=self.objective,
+            iterations=self.iterations,
+            random_state=self.random_state,
+        ).fit(features, labels, groups)
+        return self
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """The network's score per row (numpy forward pass)."""
+        return self.net_.predict(features)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return self.net_.state()
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> MLPStage2:
+        from artistrec.models.neural.ranker import MLPRanker
+
+        net = MLPRanker.from_state(arrays)
+        out = cls(objective=net.objective)
+        out.net_ = net
+        return out
+
+
 #: ranker name (the pipeline's ``ranker`` parameter) -> class
-RANKERS: dict[str, Any] = {"lightgbm": LightGBMRanker}
+RANKERS: dict[str, Any] = {"lightgbm": LightGBMRanker, "mlp": MLPStage2}
 
 
 def ranker_from_arrays(kind: str, arrays: dict[str, np.ndarray]) -> Any:
