@@ -213,6 +213,8 @@ def test_benchmark_summaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     write("results-extra", {"model": ["a", "c"], "n_revealed": [3, 3], "ndcg_mean": [0.9, 0.4]})
     # a variant of the protocol (other users): its own table
     write("results/sampled", {"model": ["d"], "n_revealed": [3], "ndcg_mean": [0.5]})
+    # another script's table under the same file name (no *_mean columns) is not a summary
+    write("results-compare", {"model": ["z"], "n_revealed": [3], "ndcg": [0.99]})
     (tmp_path / "results" / "broken_summary.csv").write_text("")
     monkeypatch.setenv("ARTISTREC_RESULTS_DIR", str(tmp_path))
     assert explore.benchmark_dirs() == [tmp_path]

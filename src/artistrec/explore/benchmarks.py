@@ -59,7 +59,8 @@ def load_benchmark_summaries(dirs: list[Path] | None = None) -> dict[str, pd.Dat
     (and N revealed) appears twice, the first directory, then the first path in sorted order,
     wins. A file in another sub-folder is a variant of the protocol and keeps its own table, keyed
     ``"<protocol> (<folder>)"`` (e.g. ``results/sampled/`` -> ``"new-users (sampled)"``).
-    Unreadable files are skipped so the page can always show what is there; ``source`` names
+    Unreadable files, and tables of another schema (no ``model`` column or no ``*_mean``
+    columns), are skipped so the page can always show what is there; ``source`` names
     the file of each row.
     """
     found: dict[str, list[pd.DataFrame]] = {}
@@ -74,7 +75,9 @@ def load_benchmark_summaries(dirs: list[Path] | None = None) -> dict[str, pd.Dat
                 df = pd.read_csv(path)
             except (OSError, ValueError):
                 continue
-            if not df.empty and "model" in df:
+            # only `artistrec evaluate`'s schema: benchmark scripts write other tables under the
+            # same file names (e.g. benchmarks/pipeline_compare.py's per-variant means)
+            if not df.empty and "model" in df and any(c.endswith("_mean") for c in df.columns):
                 found.setdefault(protocol, []).append(df.assign(source=str(path)))
     out: dict[str, pd.DataFrame] = {}
     for protocol, frames in found.items():
