@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, settings
 
-from artistrec import create_model
+from artistrec import available_models, create_model
 from artistrec.api.app import create_app
 from artistrec.data import Dataset
 from artistrec.service import RecommenderService
@@ -26,9 +26,12 @@ def api_schema(synthetic_ds: Dataset, tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("fuzz")
     path = tmp / "pop.npz"
     create_model("popularity").fit(synthetic_ds).save(path)
-    # every model name the schema offers can be served: unknown artifacts train on first use
+    # every model name the schema offers can be served; they are trained here, once, so that
+    # no fuzzed request waits for a first-use training (two-tower's takes longer than the
+    # client's 10 s read timeout)
     svc = RecommenderService(synthetic_ds, model_path=path)
-    svc.model()
+    for name in available_models():
+        svc.model(name)
     store = ProfileStore(tmp / "profiles.sqlite3")
     app = create_app(svc, store, admin_token="fuzz-admin")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
