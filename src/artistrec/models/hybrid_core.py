@@ -312,6 +312,14 @@ def _rp3_matrix(state: Mapping[str, np.ndarray]) -> sp.csr_matrix:
     )
 
 
+def _mean_of_friends(friend_adj: sp.csr_matrix) -> sp.csr_matrix:
+    """The friend adjacency with rows divided by their degree: ``A @ rows`` is each user's mean
+    friend row (users without friends get a zero row)."""
+    A = sp.csr_matrix(friend_adj, dtype=np.float32)
+    deg = np.asarray(A.sum(1)).ravel()
+    return (sp.diags((1.0 / np.maximum(deg, 1.0)).astype(np.float32)) @ A).tocsr()
+
+
 def known_user_inputs(
     state: Mapping[str, np.ndarray], all_rows: sp.csr_matrix, friend_adj: sp.csr_matrix
 ) -> dict[str, sp.csr_matrix]:
@@ -320,9 +328,7 @@ def known_user_inputs(
     the modelled artists), the listened modelled artists, the RP3beta matrix.
     Row-wise transforms, so ``out[k][users]`` equals the per-request computation exactly."""
     P = _profile(state, all_rows)
-    A = sp.csr_matrix(friend_adj, dtype=np.float32)
-    deg = np.asarray(A.sum(1)).ravel()
-    A = sp.diags((1.0 / np.maximum(deg, 1.0)).astype(np.float32)) @ A
+    A = _mean_of_friends(friend_adj)
     FP = (A @ P).tocsr()
     items = state["items"]
     out = {
@@ -367,9 +373,7 @@ def score_users(
         if gamma:
             out += gamma * known["friend_profiles"][users].toarray()
     elif (alpha or gamma) and friend_adj is not None and all_rows is not None:
-        A = sp.csr_matrix(friend_adj, dtype=np.float32)
-        deg = np.asarray(A.sum(1)).ravel()
-        A = sp.diags((1.0 / np.maximum(deg, 1.0)).astype(np.float32)) @ A
+        A = _mean_of_friends(friend_adj)
         # only the friends' profiles (a row-wise transform): profiling every user of the data set
         # cost ~25 ms per known-user request
         friends = np.unique(A.indices)
